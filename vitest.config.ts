@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["{runtime,actors,gateway,chatmgmt,proto,deploy,test}/**/*.test.ts"],
+    exclude: ["node_modules/**", "test/bench/**"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ["default"],
+  },
+});
