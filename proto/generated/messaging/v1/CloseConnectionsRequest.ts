@@ -1,0 +1,26 @@
+// Original file: proto/messaging/v1/gateway.proto
+
+
+export interface CloseConnectionsRequest {
+  'user_id'?: (string);
+  /**
+   * Empty = every session of the user.
+   */
+  'session_id'?: (string);
+  /**
+   * A connection_closing reason of the protocol, e.g. "token_expired".
+   */
+  'reason'?: (string);
+}
+
+export interface CloseConnectionsRequest__Output {
+  'user_id': (string);
+  /**
+   * Empty = every session of the user.
+   */
+  'session_id': (string);
+  /**
+   * A connection_closing reason of the protocol, e.g. "token_expired".
+   */
+  'reason': (string);
+}

@@ -1,0 +1,26 @@
+// Original file: proto/messaging/v1/ingest.proto
+
+
+export interface PersistMessageRequest {
+  'chat_id'?: (string);
+  'sender_id'?: (string);
+  'client_message_id'?: (string);
+  'content_type'?: (string);
+  'content'?: (string);
+  /**
+   * Propagated tracing id (optional).
+   */
+  'trace_id'?: (string);
+}
+
+export interface PersistMessageRequest__Output {
+  'chat_id': (string);
+  'sender_id': (string);
+  'client_message_id': (string);
+  'content_type': (string);
+  'content': (string);
+  /**
+   * Propagated tracing id (optional).
+   */
+  'trace_id': (string);
+}
