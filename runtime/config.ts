@@ -54,7 +54,7 @@ export const OPTIONS = {
     env: "NODE_ID",
     description: "Stable name of this node in routing, liveness and logs.",
     schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, `.`, `_`, `-` (1-64)"),
-    defaultLabel: "<hostname>-<pid>",
+    defaultLabel: "{hostname}-{pid}",
   }),
   logLevel: option({
     env: "LOG_LEVEL",
@@ -202,7 +202,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 function defaultText(spec: OptionSpec<z.ZodType>): string {
   if (spec.defaultLabel !== undefined) return spec.defaultLabel;
   const result = spec.schema.safeParse(undefined);
-  return result.success && result.data !== undefined ? String(result.data) : "(unset)";
+  if (!result.success || result.data === undefined) return "(unset)";
+  return result.data === "" ? "(empty)" : String(result.data);
 }
 
 /** The option table for `--help`. */
@@ -219,7 +220,7 @@ export function configHelp(): string {
 export function configMarkdown(): string {
   const rows = Object.values(OPTIONS).map(
     (spec) =>
-      `| \`${spec.env}\` | \`${flagOf(spec.env)}\` | ${defaultText(spec).replaceAll("|", "\\|")} | ${spec.description} |`,
+      `| \`${spec.env}\` | \`${flagOf(spec.env)}\` | \`${defaultText(spec)}\` | ${spec.description} |`,
   );
   return ["| Variable | Flag | Default | Meaning |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -1,0 +1,351 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import kafkajs from "kafkajs";
+import type { EngineOptions, RunningEngine } from "./engine.js";
+import { freePort, waitForPort } from "./free-port.js";
+
+const run = promisify(execFile);
+
+/** The jar list; its `kafka.version` property is the one place the broker version is written. */
+const POM = join(dirname(fileURLToPath(import.meta.url)), "kafka", "pom.xml");
+/** Written into the download folder before it is renamed into place: no marker, no complete download. */
+const COMPLETE_MARKER = ".complete";
+/** A cold JVM start, storage format and controller election take 5–15 s on two cores; the rest is slack. */
+const START_DEADLINE_MS = 90_000;
+/** A clean shutdown of a combined broker/controller takes a few seconds; then we stop asking. */
+const STOP_GRACE_MS = 20_000;
+const ADMIN_POLL_INTERVAL_MS = 200;
+/** Lines of the broker's own log quoted when it fails to start. */
+const LOG_TAIL_LINES = 40;
+const JAVA_HINT = "install Java 17+ (`sudo apt-get install -y openjdk-17-jre-headless`)";
+const MAVEN_HINT = "install Maven (`sudo apt-get install -y maven`); it fetches the Kafka jars once";
+
+/**
+ * Apache Kafka 4.x as one KRaft node in combined mode (broker + controller) on loopback, straight from Maven
+ * Central's jars: no Docker, no release tarball. Recipe: shared/spec/kafka-local.md, following Kafka's own
+ * `kafka-storage.sh` and `kafka-server-start.sh`. Data lives in a temp dir that `stop()` deletes.
+ */
+export async function startKafka(options: EngineOptions): Promise<RunningEngine> {
+  const startedAt = Date.now();
+  await requireJava17();
+  const version = await kafkaVersion();
+  const classpath = `${await ensureJars(version, options)}/*`;
+  // The start deadline counts from here: a first download may take long on a slow network.
+  const deadline = Date.now() + START_DEADLINE_MS;
+  const port = await freePort();
+  let controllerPort = await freePort();
+  while (controllerPort === port) controllerPort = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "kafka-"));
+  const files = {
+    properties: join(dir, "server.properties"),
+    log4j: join(dir, "log4j2.properties"),
+    serverLog: join(dir, "server.log"),
+    console: join(dir, "console.log"),
+  };
+  const jvmLogging = `-Dlog4j2.configurationFile=${files.log4j}`;
+  await writeFile(files.properties, serverProperties(port, controllerPort, join(dir, "data")));
+  await writeFile(files.log4j, log4jProperties(files.serverLog));
+
+  const cluster = clusterId();
+  options.progress(`kafka ${version}: formatting storage in ${dir}`);
+  try {
+    await run(
+      "java",
+      [
+        jvmLogging,
+        "-cp",
+        classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster,
+        "-c",
+        files.properties,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`kafka ${version}: formatting storage failed: ${describeFailure(error)}`, {
+      cause: error,
+    });
+  }
+
+  // Whatever the JVM itself prints (crash reports, a log4j misconfiguration) goes to a file, never our stdout.
+  const consoleFd = openSync(files.console, "a");
+  const heap = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC"];
+  const child = spawn(
+    "java",
+    [...heap, "-Djava.awt.headless=true", jvmLogging, "-cp", classpath, "kafka.Kafka", files.properties],
+    // Not detached: the broker stays in our process group, so a Ctrl-C in the terminal reaches it too.
+    { stdio: ["ignore", consoleFd, consoleFd] },
+  );
+  closeSync(consoleFd);
+  const terminate = terminator(child);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= terminate().then(() => rm(dir, { recursive: true, force: true }));
+    return stopped;
+  };
+  const endpoint = `127.0.0.1:${port}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", reject);
+    });
+    const isAlive = () => child.exitCode === null && child.signalCode === null;
+    await waitForPort(port, deadline - Date.now(), isAlive);
+    await waitForAdmin(endpoint, cluster, deadline, isAlive);
+  } catch (error) {
+    await terminate();
+    const tail = await logTail(files.serverLog, files.console);
+    await stop();
+    throw new Error(`kafka ${version} on ${endpoint} did not become ready: ${String(error)}\n${tail}`, {
+      cause: error,
+    });
+  }
+  options.progress(
+    `kafka ${version} ready on ${endpoint} in ${Date.now() - startedAt} ms (pid ${child.pid})`,
+  );
+  return { name: "kafka", version, endpoint, ...(child.pid === undefined ? {} : { pid: child.pid }), stop };
+}
+
+/** SIGTERM to our own pid (Kafka's shutdown hook closes the logs cleanly), SIGKILL past the grace period. */
+function terminator(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  return async () => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    if (!(await within(exited, STOP_GRACE_MS))) {
+      child.kill("SIGKILL");
+      await within(exited, STOP_GRACE_MS);
+    }
+  };
+}
+
+/**
+ * Polls an admin `listTopics` until the broker answers: the port opens before the controller has a leader.
+ * The cluster id proves it is our broker: a port that freePort() saw free can be taken before the JVM binds it.
+ */
+async function waitForAdmin(
+  endpoint: string,
+  cluster: string,
+  deadline: number,
+  isAlive: () => boolean,
+): Promise<void> {
+  const { Kafka, logLevel } = kafkajs;
+  const kafka = new Kafka({
+    brokers: [endpoint],
+    clientId: "engine-readiness",
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+  });
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error("the broker process exited", { cause: lastError });
+    const admin = kafka.admin();
+    let answered: string | undefined;
+    try {
+      await admin.connect();
+      await admin.listTopics();
+      answered = (await admin.describeCluster()).clusterId;
+    } catch (error) {
+      lastError = error;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    if (answered === cluster) return;
+    if (answered !== undefined)
+      throw new Error(`${endpoint} answers for another Kafka cluster (${answered})`);
+    await new Promise((resolve) => setTimeout(resolve, ADMIN_POLL_INTERVAL_MS));
+  }
+  throw new Error(`no answer to listTopics within ${START_DEADLINE_MS} ms`, { cause: lastError });
+}
+
+/** `<cacheDir>/kafka-<version>/libs`, fetched by Maven on first use. */
+async function ensureJars(version: string, options: EngineOptions): Promise<string> {
+  const home = join(options.cacheDir, `kafka-${version}`);
+  const libs = join(home, "libs");
+  if (await exists(join(libs, COMPLETE_MARKER))) return libs;
+  await requireMaven();
+  await mkdir(home, { recursive: true });
+  // A private folder renamed into place when complete: an interrupted download or a concurrent start never
+  // leaves a half-filled `libs` that looks usable.
+  const partial = await mkdtemp(join(home, "libs-partial-"));
+  options.progress(`fetching Kafka ${version} jars from Maven Central (once) into ${libs}`);
+  const fetchStartedAt = Date.now();
+  try {
+    await run(
+      "mvn",
+      [
+        "-B",
+        "-q",
+        "-f",
+        POM,
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        `-DoutputDirectory=${partial}`,
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    await writeFile(join(partial, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
+    if (!(await exists(join(libs, COMPLETE_MARKER)))) {
+      await rm(libs, { recursive: true, force: true }); // an incomplete leftover, never a usable one
+      await rename(partial, libs);
+    }
+    await rm(partial, { recursive: true, force: true });
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    if (await exists(join(libs, COMPLETE_MARKER))) return libs; // another start finished first
+    throw new Error(`fetching the Kafka ${version} jars with Maven failed: ${describeFailure(error)}`, {
+      cause: error,
+    });
+  }
+  options.progress(`fetched Kafka ${version} jars in ${Date.now() - fetchStartedAt} ms`);
+  return libs;
+}
+
+async function kafkaVersion(): Promise<string> {
+  const pom = await readFile(POM, "utf8");
+  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+  if (version === undefined) throw new Error(`${POM} has no <kafka.version> property`);
+  return version;
+}
+
+/** Kafka 4.x brokers run on Java 17 or newer. `java -version` prints to stderr. */
+async function requireJava17(): Promise<void> {
+  let output: string;
+  try {
+    const { stdout, stderr } = await run("java", ["-version"]);
+    output = `${stderr}${stdout}`;
+  } catch (error) {
+    throw new Error(`\`java\` was not found or does not run: ${JAVA_HINT}`, { cause: error });
+  }
+  // `openjdk version "17.0.15" …`, `java version "1.8.0_392"` (old scheme: major after the "1.").
+  const match = /version "(?:1\.)?(\d+)/.exec(output);
+  const major = Number(match?.[1] ?? Number.NaN);
+  if (!(major >= 17)) {
+    throw new Error(
+      `Kafka 4.x needs Java 17+, \`java -version\` says: ${output.split("\n")[0]}: ${JAVA_HINT}`,
+    );
+  }
+}
+
+async function requireMaven(): Promise<void> {
+  try {
+    await run("mvn", ["-v"]);
+  } catch (error) {
+    throw new Error(`\`mvn\` was not found or does not run: ${MAVEN_HINT}`, { cause: error });
+  }
+}
+
+/**
+ * A cluster id as Kafka's `Uuid.randomUuid()` makes one (what `kafka-storage.sh random-uuid` prints): 16
+ * random bytes, URL-safe base64 without padding, never starting with "-" (it would read as a command-line flag).
+ * Made here to save a JVM start.
+ */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+/** shared/spec/kafka-local.md: a minimal combined-mode node on loopback, everything replicated once. */
+function serverProperties(port: number, controllerPort: number, logDir: string): string {
+  return `${[
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `log.dirs=${logDir}`,
+    "num.partitions=1",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    // As in production (spec §4): topics exist only when created explicitly.
+    "auto.create.topics.enable=false",
+  ].join("\n")}\n`;
+}
+
+/** The broker's own log goes to a file in its temp dir (quoted on a failed start), not to our stdout. */
+function log4jProperties(file: string): string {
+  return `${[
+    "status = warn",
+    "appender.file.type = File",
+    "appender.file.name = FILE",
+    `appender.file.fileName = ${file}`,
+    "appender.file.layout.type = PatternLayout",
+    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+    "rootLogger.level = INFO",
+    "rootLogger.appenderRef.file.ref = FILE",
+  ].join("\n")}\n`;
+}
+
+/**
+ * What to quote from the broker's log on a failed start: its ERROR/FATAL entries (the cause, e.g. a port bound
+ * elsewhere, is often followed by hundreds of lines of shutdown and config dump) and then its last lines.
+ */
+async function logTail(...files: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const file of files) {
+    const lines = (await readFile(file, "utf8").catch(() => "")).trimEnd().split("\n");
+    const errors = lines.flatMap((line, index) =>
+      /^\[[^\]]+\] (ERROR|FATAL) /.test(line) ? [line, lines[index + 1] ?? ""] : [],
+    );
+    if (errors.length > 0)
+      parts.push(`--- errors in ${file}:\n${errors.slice(0, LOG_TAIL_LINES).join("\n")}`);
+    if (lines.join("").trim() !== "") {
+      parts.push(`--- last lines of ${file}:\n${lines.slice(-LOG_TAIL_LINES / 2).join("\n")}`);
+    }
+  }
+  return parts.join("\n") || "(the broker wrote no log)";
+}
+
+/** execFile's error names the command and quotes its stderr; Maven prints its errors on stdout. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { stdout, stderr } = error as Error & { stdout?: string; stderr?: string };
+  const extra = [stdout, stderr && !error.message.includes(stderr.trim()) ? stderr : undefined]
+    .filter((text): text is string => text !== undefined && text.trim() !== "")
+    .join("\n");
+  const tail = extra.trim().split("\n").slice(-LOG_TAIL_LINES).join("\n");
+  return tail === "" ? error.message.trim() : `${error.message.trim()}\n${tail}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

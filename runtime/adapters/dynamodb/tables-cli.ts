@@ -1,0 +1,120 @@
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { isAppError } from "../../errors.js";
+import { createDynamoClient } from "./client.js";
+import { ensureTables, TABLE_KEYS, TABLE_PREFIX_PATTERN } from "./tables.js";
+
+/**
+ * `npm run tables`: creates the product's DynamoDB tables where they are missing, on a local engine or AWS.
+ * Safe to run again at any time: existing tables are left as they are. Production manages its tables with
+ * Terraform; this command is for dynalite, DynamoDB Local and throwaway environments.
+ */
+const HELP = `Usage: npm run tables -- [options]
+
+Creates the missing DynamoDB tables of the product (${TABLE_KEYS.join(", ")})
+and waits until they are ACTIVE. Existing tables are left alone; one whose keys differ is reported as an error.
+
+Options:
+  --endpoint <url>   DynamoDB endpoint, e.g. http://127.0.0.1:8000 (env DYNAMODB_ENDPOINT; default: AWS)
+  --prefix <text>    prefix of every table name (env TABLE_PREFIX; default: none)
+  --region <name>    AWS region (env AWS_REGION; default: us-east-1)
+  -h, --help         print this help
+
+Exit status: 0 when every table exists and is ACTIVE, 1 on failure, 2 on bad arguments.`;
+
+export interface CliOutput {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const consoleOutput: CliOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** The whole command, callable in-process by tests; returns the exit status. */
+export async function runTablesCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  output: CliOutput = consoleOutput,
+): Promise<number> {
+  let values: { endpoint?: string; prefix?: string; region?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        endpoint: { type: "string" },
+        prefix: { type: "string" },
+        region: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    output.err(`tables: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    output.out(HELP);
+    return 0;
+  }
+  const endpoint = values.endpoint ?? (env.DYNAMODB_ENDPOINT || undefined);
+  const prefix = values.prefix ?? env.TABLE_PREFIX ?? "";
+  const region = values.region ?? (env.AWS_REGION || "us-east-1");
+  if (!TABLE_PREFIX_PATTERN.test(prefix)) {
+    output.err(`tables: --prefix may hold only letters, digits, "_", "." and "-"`);
+    return 2;
+  }
+
+  let client: DynamoDBClient;
+  try {
+    client = createDynamoClient({ region, ...(endpoint === undefined ? {} : { endpoint }) });
+  } catch (error) {
+    output.err(`tables: ${describeFailure(error)}`);
+    return 2;
+  }
+  const target = endpoint ?? `AWS DynamoDB in ${region}`;
+  output.out(
+    `tables: ensuring ${TABLE_KEYS.length} tables on ${target}${prefix ? ` with prefix "${prefix}"` : ""}`,
+  );
+  try {
+    const report = await ensureTables(client, prefix, (line) => output.out(`  ${line}`));
+    output.out(`tables: done (${report.created.length} created, ${report.existing.length} already there)`);
+    return 0;
+  } catch (error) {
+    output.err(`tables: failed on ${target}: ${describeFailure(error)}`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Our message plus the root cause (e.g. ECONNREFUSED), which is what a person running this needs. */
+function describeFailure(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && parts.length < 4) {
+    const code = "code" in current && typeof current.code === "string" ? ` (${current.code})` : "";
+    parts.push(`${current.message || current.name}${code}`);
+    current = current.cause;
+  }
+  if (parts.length === 0) parts.push(String(error));
+  const hint = isAppError(error) && error.code === "SERVICE_UNAVAILABLE" ? " (is the endpoint up?)" : "";
+  return parts.join(": ") + hint;
+}
+
+/** Whether this file is the process's entry point (`npm run tables`) rather than imported (tests). */
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  try {
+    return entry !== undefined && realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  process.exitCode = await runTablesCli(process.argv.slice(2));
+}
