@@ -116,6 +116,11 @@ export const OPTIONS = {
       "Redis for connection routing, presence and node liveness (`redis://host:port`). Unset: in-memory.",
     schema: optionalUrl,
   }),
+  nodeTtlMs: option({
+    env: "NODE_TTL_MS",
+    description: "A node missing heartbeats this long is not live; it beats every third of it.",
+    schema: positiveInt.min(300).default(15_000),
+  }),
   shutdownGraceMs: option({
     env: "SHUTDOWN_GRACE_MS",
     description: "How long a stopping process lets connections and actors drain before it closes them.",

@@ -1,4 +1,4 @@
-import { startDynalite } from "./dynalite.js";
+import { startDynalite } from "../../runtime/adapters/dynamodb/dynalite-server.js";
 import type { EngineOptions, RunningEngine } from "./engine.js";
 import { startKafka } from "./kafka.js";
 import { startRedis } from "./redis.js";

@@ -74,6 +74,9 @@ export interface EventLog {
 
   subscribe(options: SubscribeOptions): Promise<Subscription>;
 
+  /** One round trip to the log (Kafka: a cluster description), for health checks; rejects when unreachable. */
+  ping(): Promise<void>;
+
   /** Stops every subscription and releases connections. */
   close(): Promise<void>;
 }

@@ -25,6 +25,9 @@ export interface Presence {
   readonly lastSeenAt: number | null;
 }
 
+/** How long a user's last-seen time outlives their last connection, unless an adapter is told otherwise. */
+export const DEFAULT_LAST_SEEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
 export interface ConnectionRegistry {
   /**
    * Records a connection (connection entry, the user's connections, the user's gateways, the gateway's

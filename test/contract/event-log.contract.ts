@@ -365,8 +365,10 @@ export function describeEventLogContract(adapterName: string, makeLog: () => Pro
       });
       await log().publish(topic, [record("chat_close", "before")]);
       await waitFor(() => seen.handled.length >= 1, { ...WAIT, what: "the record before close" });
+      await expect(log().ping()).resolves.toBeUndefined();
       await log().close();
       const unavailable = (error: unknown) => isAppError(error) && error.code === "SERVICE_UNAVAILABLE";
+      await expect(log().ping()).rejects.toSatisfy(unavailable);
       await expect(log().publish(topic, [record("chat_close", "after")])).rejects.toSatisfy(unavailable);
       await expect(
         log().subscribe({

@@ -34,6 +34,7 @@ describe("KafkaEventLog without a broker", () => {
     const log = new KafkaEventLog({ brokers: [`127.0.0.1:${port}`], clientId: "unreachable", retries: 0 });
     try {
       const unavailable = (error: unknown) => isAppError(error) && error.code === "SERVICE_UNAVAILABLE";
+      await expect(log.ping()).rejects.toSatisfy(unavailable);
       await expect(log.partitionCount("messages.persisted")).rejects.toSatisfy(unavailable);
       await expect(log.ensureTopics([{ name: "messages.persisted", partitions: 1 }])).rejects.toSatisfy(
         unavailable,

@@ -27,6 +27,9 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
     );
   }
   const local = protocol === "http:";
+  // The SDK warns on Node 20 about releases after January 2027; package-lock.json pins a release that
+  // supports Node 20, so the warning only adds noise to every start. An explicit setting is respected.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   return new DynamoDBClient({
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),

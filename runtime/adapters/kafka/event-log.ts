@@ -91,6 +91,16 @@ export class KafkaEventLog implements EventLog {
     }
   }
 
+  async ping(): Promise<void> {
+    this.assertOpen();
+    const admin = await this.connectedAdmin();
+    try {
+      await admin.describeCluster();
+    } catch (error) {
+      throw toAppError(error, "describing the cluster");
+    }
+  }
+
   async partitionCount(topic: string): Promise<number> {
     this.assertOpen();
     const cached = this.partitionCounts.get(topic);

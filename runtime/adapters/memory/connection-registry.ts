@@ -1,9 +1,12 @@
 import type { Clock } from "../../clock.js";
 import type { ConnectionId, UserId } from "../../ids.js";
-import type { ConnectionEntry, ConnectionRef, ConnectionRegistry, Presence } from "../../ports/routing.js";
-
-/** How long a user's last-seen time outlives their last connection, unless the caller says otherwise. */
-export const DEFAULT_LAST_SEEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+import {
+  type ConnectionEntry,
+  type ConnectionRef,
+  type ConnectionRegistry,
+  DEFAULT_LAST_SEEN_TTL_MS,
+  type Presence,
+} from "../../ports/routing.js";
 
 export interface MemoryConnectionRegistryOptions {
   /** Decides expiry: an entry lives while `now() < registeredAt + ttlMs`. */

@@ -64,6 +64,10 @@ export class InProcessEventLog implements EventLog {
     }
   }
 
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
   async partitionCount(topic: string): Promise<number> {
     return this.partitionsOf(topic).length;
   }

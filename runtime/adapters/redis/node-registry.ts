@@ -1,6 +1,5 @@
 import { NODE_ROLES, type NodeInfo, type NodeRegistry, type NodeRole } from "../../ports/routing.js";
-// The shared Redis plumbing lives with the connection registry, the main user of it.
-import { LuaScript, type RedisRegistryOptions, RedisScripts } from "./connection-registry.js";
+import { LuaScript, type RedisRegistryOptions, RedisScripts } from "./redis-scripts.js";
 
 /**
  * `node:{id}` holds the node's info with a PX TTL, so Redis's own clock decides liveness: nodes never compare

@@ -1,11 +1,20 @@
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
-import type { EngineOptions, RunningEngine } from "./engine.js";
 
 const require = createRequire(import.meta.url);
 
-export interface DynaliteOptions extends Pick<EngineOptions, "progress"> {
+/** A dynalite server of this process; shaped like the local engines of deploy/local (RunningEngine). */
+export interface DynaliteServer {
+  readonly name: "dynalite";
+  readonly version: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface DynaliteOptions {
+  readonly progress: (line: string) => void;
   /** LevelDB folder; in memory when absent. */
   readonly path?: string;
   /** 0 = any free port. */
@@ -13,7 +22,7 @@ export interface DynaliteOptions extends Pick<EngineOptions, "progress"> {
 }
 
 /** dynalite in this process, on loopback: the DynamoDB API for tests and the embedded mode. */
-export async function startDynalite(options: DynaliteOptions): Promise<RunningEngine> {
+export async function startDynalite(options: DynaliteOptions): Promise<DynaliteServer> {
   const { version } = require("dynalite/package.json") as { version: string };
   const server = dynalite({
     createTableMs: 0,

@@ -1,0 +1,80 @@
+import { SystemClock } from "./clock.js";
+import { configHelp, loadConfig } from "./config.js";
+import { isAppError } from "./errors.js";
+import { createLogger } from "./logger.js";
+import { startPlatform } from "./platform.js";
+import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
+
+/**
+ * `npm start [-- --flag value ...]`: one process of the platform. With no configuration it is the embedded
+ * platform (every role, dynalite under ./data, the in-process event log, in-memory routing).
+ */
+const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(`${SERVICE_NAME} ${SERVICE_VERSION}
+
+Usage: npm start [-- --option value ...]
+
+Starts one process of the messaging platform. Without options: the embedded platform on
+http://127.0.0.1:8080 with its data in ./data. Every option is also an environment variable;
+flags win over variables.
+
+Options:
+${configHelp()}`);
+  process.exit(0);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig({ argv });
+} catch (error) {
+  console.error(isAppError(error) ? error.message : String(error));
+  console.error("Run `npm start -- --help` for the options.");
+  process.exit(2);
+}
+
+const logger = createLogger({ level: config.logLevel, base: { role: config.role, node_id: config.nodeId } });
+const clock = new SystemClock();
+
+try {
+  const platform = await startPlatform(config, logger, clock);
+  const adapters = Object.fromEntries(platform.adapters.checks.map((check) => [check.name, check.adapter]));
+  logger.info({ url: platform.baseUrl, adapters }, "platform started");
+  // A short human banner on stderr, so stdout stays pure JSON logs.
+  process.stderr.write(
+    [
+      "",
+      `  ${SERVICE_NAME} ${SERVICE_VERSION} (${config.role === "all" ? "embedded: every role in one process" : `role ${config.role}`})`,
+      `  Health     ${platform.baseUrl}/health`,
+      ...Object.entries(adapters).map(([port, adapter]) => `  ${port.padEnd(10)} ${adapter}`),
+      "  Ctrl-C stops it gracefully.",
+      "",
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting at once");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, grace_ms: config.shutdownGraceMs }, "stopping");
+    platform.stop().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+} catch (error) {
+  logger.fatal({ err: error }, "start failed");
+  process.exit(1);
+}

@@ -1,0 +1,132 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { DynamoChatStore } from "./adapters/dynamodb/chat-store.js";
+import { createDynamoClient } from "./adapters/dynamodb/client.js";
+import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
+import { DynamoMessageStore } from "./adapters/dynamodb/message-store.js";
+import { ensureTables } from "./adapters/dynamodb/tables.js";
+import { KafkaEventLog } from "./adapters/kafka/event-log.js";
+import { MemoryConnectionRegistry } from "./adapters/memory/connection-registry.js";
+import { InProcessEventLog } from "./adapters/memory/event-log.js";
+import { MemoryNodeRegistry } from "./adapters/memory/node-registry.js";
+import { RedisConnectionRegistry } from "./adapters/redis/connection-registry.js";
+import { RedisNodeRegistry } from "./adapters/redis/node-registry.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { DependencyCheck } from "./health.js";
+import type { ChatId } from "./ids.js";
+import type { Logger } from "./logger.js";
+import type { ChatStore } from "./ports/chat-store.js";
+import type { EventLog } from "./ports/event-log.js";
+import type { MessageStore } from "./ports/message-store.js";
+import type { ConnectionRegistry, NodeRegistry } from "./ports/routing.js";
+import { topicSpecs } from "./topics.js";
+
+/**
+ * The one place that turns configuration into adapters: DynamoDB (an endpoint, or dynalite in-process under
+ * DATA_DIR), Kafka or the in-process log, Redis or memory. Every role is built from what this returns, so
+ * a gateway process, an ingest process and the embedded process differ only in configuration.
+ */
+export interface PlatformAdapters {
+  readonly messageStore: MessageStore;
+  readonly chatStore: ChatStore;
+  readonly eventLog: EventLog;
+  readonly connections: ConnectionRegistry;
+  readonly nodes: NodeRegistry;
+  /** What `/health` probes, naming the adapter behind each port. */
+  readonly checks: readonly DependencyCheck[];
+  /** Closes clients and stops embedded engines, in reverse order of opening. */
+  close(): Promise<void>;
+}
+
+/** A chat id no chat ever has (ULIDs never use `U`): its counters read is a real round trip that finds nothing. */
+const HEALTH_PROBE_CHAT = "chat_UUUUUUUUUUUUUUUUUUUUUUUUUU" as ChatId;
+
+export async function openAdapters(config: Config, logger: Logger, clock: Clock): Promise<PlatformAdapters> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) {
+      await closer().catch((error: unknown) => logger.warn({ err: error }, "closing an adapter failed"));
+    }
+  };
+  try {
+    // Storage: DynamoDB is the authority (D2); embedded, dynalite keeps it on disk so restarts lose nothing.
+    let endpoint = config.dynamodbEndpoint;
+    let storageLabel = `dynamodb (${endpoint ?? `AWS ${config.awsRegion}`})`;
+    if (endpoint === undefined) {
+      const path = resolve(config.dataDir, "dynamodb");
+      mkdirSync(path, { recursive: true });
+      const dynalite = await startDynalite({ path, progress: (line) => logger.debug(line) });
+      closers.push(() => dynalite.stop());
+      endpoint = dynalite.endpoint;
+      storageLabel = `dynalite ${dynalite.version} (embedded, ${path})`;
+    }
+    const dynamo = createDynamoClient({ endpoint, region: config.awsRegion });
+    closers.push(async () => dynamo.destroy());
+    await ensureTables(dynamo, config.tablePrefix, (line) => logger.debug(line));
+    const storeOptions = { client: dynamo, tablePrefix: config.tablePrefix, clock };
+    const messageStore = new DynamoMessageStore(storeOptions);
+    const chatStore = new DynamoChatStore(storeOptions);
+
+    // Event log: Kafka in a cluster, the in-process partitioned log when embedded (same port, same contract).
+    const brokers = config.kafkaBrokers?.split(",");
+    const eventLog: EventLog =
+      brokers === undefined
+        ? new InProcessEventLog({ clock })
+        : new KafkaEventLog({
+            brokers,
+            clientId: config.nodeId,
+            logger: logger.child({ component: "kafkajs" }),
+          });
+    closers.push(() => eventLog.close());
+    await eventLog.ensureTopics(topicSpecs(config));
+
+    // Routing, presence and liveness: ephemeral, so memory is enough for one process.
+    let connections: ConnectionRegistry;
+    let nodes: NodeRegistry;
+    if (config.redisUrl === undefined) {
+      connections = new MemoryConnectionRegistry({ clock });
+      nodes = new MemoryNodeRegistry({ clock });
+    } else {
+      const redisLog = logger.child({ component: "redis" });
+      const options = {
+        redis: config.redisUrl,
+        keyPrefix: `${config.tablePrefix}routing:`,
+        onConnectionError: (error: Error) => redisLog.warn({ err: error.message }, "redis connection failed"),
+      };
+      const redisConnections = new RedisConnectionRegistry(options);
+      const redisNodes = new RedisNodeRegistry(options);
+      closers.push(
+        () => redisConnections.close(),
+        () => redisNodes.close(),
+      );
+      connections = redisConnections;
+      nodes = redisNodes;
+    }
+
+    const checks: DependencyCheck[] = [
+      { name: "storage", adapter: storageLabel, check: () => messageStore.getCounters(HEALTH_PROBE_CHAT) },
+      {
+        name: "event_log",
+        adapter: brokers === undefined ? "in-process log" : `kafka (${brokers.join(",")})`,
+        check: () => eventLog.ping(),
+      },
+      {
+        name: "routing",
+        adapter: config.redisUrl === undefined ? "in-memory" : `redis (${redactUrl(config.redisUrl)})`,
+        check: () => nodes.liveNodes(),
+      },
+    ];
+    return { messageStore, chatStore, eventLog, connections, nodes, checks, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A Redis URL without its password, for health output and logs. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../deploy/local/free-port.js";
+import { engineEndpoint, uniqueName } from "../test/support/engines.js";
+import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
+import { SystemClock } from "./clock.js";
+import { type Config, loadConfig } from "./config.js";
+import { isAppError } from "./errors.js";
+import type { HealthReport } from "./health.js";
+import { IdFactory, toSequence } from "./ids.js";
+import { createLogger } from "./logger.js";
+import { type RunningPlatform, startPlatform } from "./platform.js";
+
+const clock = new SystemClock();
+const logger = createLogger({ level: "silent" });
+const running: RunningPlatform[] = [];
+const dirs: string[] = [];
+
+function configWith(env: Record<string, string>): Config {
+  const dataDir = mkdtempSync(join(tmpdir(), "platform-"));
+  dirs.push(dataDir);
+  return loadConfig({ env: { PORT: "0", DATA_DIR: dataDir, NODE_ID: uniqueName("node-"), ...env } });
+}
+
+async function start(config: Config): Promise<RunningPlatform> {
+  const platform = await startPlatform(config, logger, clock);
+  running.push(platform);
+  return platform;
+}
+
+async function health(platform: RunningPlatform): Promise<{ status: number; body: HealthReport }> {
+  const response = await fetch(`${platform.baseUrl}/health`);
+  return { status: response.status, body: (await response.json()) as HealthReport };
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((platform) => platform.stop(0)));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the embedded platform", () => {
+  it("answers /health with 200, its version and the adapter behind every port", async () => {
+    const platform = await start(configWith({}));
+    const { status, body } = await health(platform);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "ok", service: "messaging-platform", role: "all" });
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(body.adapters.storage?.adapter).toMatch(/^dynalite .*embedded/);
+    expect(body.adapters.event_log).toMatchObject({ adapter: "in-process log", status: "up" });
+    expect(body.adapters.routing).toMatchObject({ adapter: "in-memory", status: "up" });
+    expect(await platform.adapters.nodes.liveNodes()).toHaveLength(4);
+  });
+
+  it("keeps stored messages in DATA_DIR across a restart", async () => {
+    const config = configWith({});
+    const ids = new IdFactory(clock);
+    const chatId = ids.chat();
+    const message = {
+      chatId,
+      sequence: toSequence(1),
+      messageId: ids.message(),
+      senderId: ids.user(),
+      clientMessageId: "5f0c8a4e-1b7e-4a51-9a0e-0d6f3b0e2c11",
+      content: "survives a restart",
+      contentType: "text/plain" as const,
+      createdAt: clock.now(),
+    };
+    const first = await start(config);
+    expect(await first.adapters.messageStore.appendMessages(chatId, [message])).toEqual({ written: 1 });
+    await first.stop(0);
+
+    const second = await start({ ...config, port: 0 });
+    expect(await second.adapters.messageStore.getMessage(chatId, toSequence(1))).toEqual(message);
+  });
+
+  it("answers 503 naming the storage when DynamoDB stops answering, and the process keeps serving", async () => {
+    const dynalite = await startDynalite({ progress: () => {} });
+    try {
+      const platform = await start(configWith({ DYNAMODB_ENDPOINT: dynalite.endpoint }));
+      expect((await health(platform)).status).toBe(200);
+      await dynalite.stop();
+      const { status, body } = await health(platform);
+      expect(status).toBe(503);
+      expect(body.status).toBe("degraded");
+      expect(body.adapters.storage?.status).toBe("down");
+      expect(body.adapters.event_log?.status).toBe("up");
+    } finally {
+      await dynalite.stop();
+    }
+  });
+
+  it("refuses to start with SERVICE_UNAVAILABLE when Redis cannot be reached", async () => {
+    const port = await freePort();
+    const config = configWith({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    await expect(start(config)).rejects.toSatisfy(
+      (error: unknown) => isAppError(error) && error.code === "SERVICE_UNAVAILABLE",
+    );
+  });
+});
+
+const dynamodb = engineEndpoint("dynamodb");
+const redis = engineEndpoint("redis");
+const kafka = engineEndpoint("kafka");
+
+describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real engines", () => {
+  it("reports DynamoDB, Kafka and Redis up in /health and announces its node in Redis", async () => {
+    const nodeId = uniqueName("gw-");
+    const prefix = uniqueName("p");
+    const platform = await start(
+      configWith({
+        ROLE: "gateway",
+        NODE_ID: nodeId,
+        DYNAMODB_ENDPOINT: dynamodb ?? "",
+        KAFKA_BROKERS: kafka ?? "",
+        REDIS_URL: redis ?? "",
+        TABLE_PREFIX: prefix,
+      }),
+    );
+    const { status, body } = await health(platform);
+    expect(status).toBe(200);
+    expect(body.adapters.storage?.adapter).toContain(dynamodb);
+    expect(body.adapters.event_log?.adapter).toContain("kafka");
+    expect(body.adapters.routing?.adapter).toContain("redis");
+    const live = await platform.adapters.nodes.liveNodes("gateway");
+    expect(live.map((node) => node.nodeId)).toContain(nodeId);
+    await platform.stop(0);
+    // A graceful stop leaves the registry at once; checked through a second process's view.
+    const observer = await start(
+      configWith({
+        DYNAMODB_ENDPOINT: dynamodb ?? "",
+        REDIS_URL: redis ?? "",
+        TABLE_PREFIX: prefix,
+      }),
+    );
+    expect((await observer.adapters.nodes.liveNodes("gateway")).map((node) => node.nodeId)).not.toContain(
+      nodeId,
+    );
+  });
+});
