@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultCacheDir } from "../deploy/local/engine.js";
@@ -33,7 +33,8 @@ let current: ChildProcess | undefined;
 
 function run(command: string, commandArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { cwd: ROOT, env, stdio: "inherit" });
+    // Its own process group, so stopping it also stops the workers it forked.
+    const child = spawn(command, commandArgs, { cwd: ROOT, env, stdio: "inherit", detached: true });
     current = child;
     child.on("exit", (code, signal) => {
       current = undefined;
@@ -44,6 +45,14 @@ function run(command: string, commandArgs: string[], env: NodeJS.ProcessEnv = pr
       resolve(1);
     });
   });
+}
+
+function signalGroup(leader: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-leader, signal);
+  } catch {
+    // the group is already gone
+  }
 }
 
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
@@ -80,10 +89,10 @@ async function main(): Promise<number> {
   let engines: StartedEngines | undefined;
   const unguard = guardProcesses(
     async () => {
-      current?.kill("SIGTERM");
+      if (current?.pid !== undefined) signalGroup(current.pid, "SIGTERM");
       await engines?.stopAll();
     },
-    () => [...(engines?.started ?? []), ...(current ? [current] : [])],
+    () => [...(engines?.started ?? []), ...(current?.pid === undefined ? [] : [{ pid: -current.pid }])],
     (signal) => say(`${signal}: stopping tests and engines`),
   );
   try {
@@ -97,6 +106,7 @@ async function main(): Promise<number> {
     for (const engine of engines.started)
       say(`engine ${engine.name} ${engine.version} at ${engine.endpoint}`);
     mkdirSync(dirname(RESULTS), { recursive: true });
+    rmSync(RESULTS, { force: true }); // a summary must never come from an earlier run
     const code = await run(
       bin("vitest"),
       ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${RESULTS}`, ...filters],

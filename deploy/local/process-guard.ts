@@ -1,9 +1,13 @@
 /**
- * Stops what a launcher started when the launcher itself is interrupted: SIGINT/SIGTERM run the async stop
- * (engines shut down cleanly), and a last synchronous pass at `exit` signals any child pid still alive,
- * so an interrupted `npm test` leaves no engine running.
+ * Stops what a launcher started when the launcher itself is interrupted: SIGINT/SIGTERM/SIGHUP run the
+ * async stop (engines shut down cleanly), and a last synchronous pass at `exit` signals any child pid still
+ * alive, so an interrupted `npm test` leaves no engine running. A launcher whose parent dies without passing
+ * the signal on (npm does not forward SIGTERM to its script) notices that it was re-parented and stops too.
  */
+const ORPHAN_CHECK_MS = 500;
+
 export interface GuardedProcess {
+  /** A pid, or a negated pid to signal a whole process group. */
   readonly pid?: number;
 }
 
@@ -33,7 +37,13 @@ export function guardProcesses(
   process.on("SIGTERM", handler);
   process.on("SIGHUP", handler);
   process.on("exit", lastResort);
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid !== parent) handler("SIGHUP");
+  }, ORPHAN_CHECK_MS);
+  orphanWatch.unref();
   return () => {
+    clearInterval(orphanWatch);
     process.off("SIGINT", handler);
     process.off("SIGTERM", handler);
     process.off("SIGHUP", handler);
