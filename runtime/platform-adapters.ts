@@ -73,11 +73,7 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     const eventLog: EventLog =
       brokers === undefined
         ? new InProcessEventLog({ clock })
-        : new KafkaEventLog({
-            brokers,
-            clientId: config.nodeId,
-            logger: logger.child({ component: "kafkajs" }),
-          });
+        : new KafkaEventLog({ brokers, clientId: config.nodeId, logger });
     closers.push(() => eventLog.close());
     await eventLog.ensureTopics(topicSpecs(config));
 
