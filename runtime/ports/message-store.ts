@@ -87,7 +87,20 @@ export interface MessageStore {
    */
   putIdempotencyRecords(records: readonly IdempotencyRecord[]): Promise<IdempotencyRecord[]>;
 
-  /** The unexpired record, or undefined. */
+  /**
+   * Compare-and-set of a claim whose sequence another writer took (D2 fencing): points the unexpired record
+   * of `(chatId, clientMessageId)` from `fromSequence` to `toSequence` only if it still holds `fromSequence`.
+   * Returns the record as stored afterwards (moved by us, or by whoever moved it first), or undefined when no
+   * record is in force.
+   */
+  moveIdempotencyRecord(
+    chatId: ChatId,
+    clientMessageId: string,
+    fromSequence: Sequence,
+    toSequence: Sequence,
+  ): Promise<IdempotencyRecord | undefined>;
+
+  /** The unexpired record (eventually consistent read), or undefined. */
   getIdempotencyRecord(chatId: ChatId, clientMessageId: string): Promise<IdempotencyRecord | undefined>;
 
   getCounters(chatId: ChatId): Promise<ChatCounters | undefined>;

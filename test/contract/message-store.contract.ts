@@ -253,6 +253,45 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       });
     });
 
+    describe("moving a claim whose sequence another writer took (D2 fencing)", () => {
+      it("moves the record only while it still holds the expected sequence", async () => {
+        const chatId = ids.chat();
+        const claim = record(chatId, "moved", 4);
+        await store.putIdempotencyRecords([claim]);
+        expect(await store.moveIdempotencyRecord(chatId, "moved", seq(4), seq(6))).toEqual({
+          ...claim,
+          sequence: 6,
+        });
+        // A second mover that still believes in 4 learns where the record went, and changes nothing.
+        expect(await store.moveIdempotencyRecord(chatId, "moved", seq(4), seq(9))).toEqual({
+          ...claim,
+          sequence: 6,
+        });
+        expect((await store.getIdempotencyRecord(chatId, "moved"))?.sequence).toBe(6);
+      });
+
+      it("concurrent movers from one sequence: exactly one target wins and everybody sees it", async () => {
+        const chatId = ids.chat();
+        await store.putIdempotencyRecords([record(chatId, "contended", 2)]);
+        const targets = [5, 6, 7, 8, 9];
+        const results = await Promise.all(
+          targets.map((to) => store.moveIdempotencyRecord(chatId, "contended", seq(2), seq(to))),
+        );
+        const stored = await store.getIdempotencyRecord(chatId, "contended");
+        expect(targets).toContain(stored?.sequence);
+        for (const result of results) expect(result?.sequence).toBe(stored?.sequence);
+      });
+
+      it("answers undefined for a missing or expired record and does not create one", async () => {
+        const chatId = ids.chat();
+        expect(await store.moveIdempotencyRecord(chatId, "none", seq(1), seq(2))).toBeUndefined();
+        await store.putIdempotencyRecords([record(chatId, "lapsed", 1, 1_000)]);
+        fixture.clock.advance(1_001);
+        expect(await store.moveIdempotencyRecord(chatId, "lapsed", seq(1), seq(2))).toBeUndefined();
+        expect(await store.getIdempotencyRecord(chatId, "none")).toBeUndefined();
+      });
+    });
+
     describe("chat counters (D2, D4)", () => {
       it("counters of a chat never advanced read as undefined", async () => {
         expect(await store.getCounters(ids.chat())).toBeUndefined();

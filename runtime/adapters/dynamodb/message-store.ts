@@ -143,6 +143,36 @@ export class DynamoMessageStore implements MessageStore {
     return existing.filter((record): record is IdempotencyRecord => record !== undefined);
   }
 
+  async moveIdempotencyRecord(
+    chatId: ChatId,
+    clientMessageId: string,
+    fromSequence: Sequence,
+    toSequence: Sequence,
+  ): Promise<IdempotencyRecord | undefined> {
+    checkSequence(fromSequence);
+    checkSequence(toSequence);
+    const condition = "#sequence = :from AND #expires_at >= :now";
+    const update = "SET #sequence = :to";
+    const command = new UpdateItemCommand({
+      TableName: this.idempotency,
+      Key: { chat_id: str(chatId), client_message_id: str(clientMessageId) },
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: attributeNames(update, condition),
+      ExpressionAttributeValues: {
+        ":from": num(fromSequence),
+        ":to": num(toSequence),
+        ":now": num(this.clock.now()),
+      },
+      ReturnValues: "ALL_NEW",
+    });
+    const output = await conditionalWrite("UpdateItem idempotency_keys", () => this.client.send(command));
+    if (output?.Attributes !== undefined) return decodeIdempotencyRecord(output.Attributes);
+    // Someone moved it first (or it lapsed): the stored record is the answer.
+    const stored = await this.readIdempotencyRecord(chatId, clientMessageId, true);
+    return stored !== undefined && isInForce(stored, this.clock.now()) ? stored : undefined;
+  }
+
   async getIdempotencyRecord(
     chatId: ChatId,
     clientMessageId: string,

@@ -87,6 +87,23 @@ export class MemoryMessageStore implements MessageStore {
     return existing;
   }
 
+  async moveIdempotencyRecord(
+    chatId: ChatId,
+    clientMessageId: string,
+    fromSequence: Sequence,
+    toSequence: Sequence,
+  ): Promise<IdempotencyRecord | undefined> {
+    checkSequence(fromSequence);
+    checkSequence(toSequence);
+    const recordKey = key(chatId, clientMessageId);
+    const stored = this.idempotency.get(recordKey);
+    if (stored === undefined || !isInForce(stored, this.clock.now())) return undefined;
+    if (stored.sequence !== fromSequence) return stored;
+    const moved = Object.freeze({ ...stored, sequence: toSequence });
+    this.idempotency.set(recordKey, moved);
+    return moved;
+  }
+
   async getIdempotencyRecord(
     chatId: ChatId,
     clientMessageId: string,

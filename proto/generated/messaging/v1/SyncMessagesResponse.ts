@@ -10,6 +10,10 @@ export interface SyncMessagesResponse {
    * Highest visible sequence of the chat when the page was read.
    */
   'last_sequence'?: (number | string | Long);
+  /**
+   * Last returned sequence + 1 (after_sequence + 1 when empty): the next page starts after next_sequence - 1.
+   */
+  'next_sequence'?: (number | string | Long);
 }
 
 export interface SyncMessagesResponse__Output {
@@ -19,4 +23,8 @@ export interface SyncMessagesResponse__Output {
    * Highest visible sequence of the chat when the page was read.
    */
   'last_sequence': (number);
+  /**
+   * Last returned sequence + 1 (after_sequence + 1 when empty): the next page starts after next_sequence - 1.
+   */
+  'next_sequence': (number);
 }
