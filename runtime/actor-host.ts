@@ -26,6 +26,8 @@ export interface ActorInstance<M, R> {
   receive(batch: readonly Envelope<M, R>[]): Promise<void>;
   /** Finishes background work before passivation (e.g. publishing an outbox); must be bounded. */
   drain(): Promise<void>;
+  /** Stops every timer and background task: the instance is being discarded (after a drain or a crash). */
+  dispose(): void;
 }
 
 export type LifecycleActor = Actor<typeof sequencerLifecycleMachine>;
@@ -40,6 +42,14 @@ export interface ActorHostOptions<M, R> {
   /** Told about every new lifecycle actor, e.g. to count states or stream transitions to an inspector. */
   readonly onLifecycle?: (key: string, lifecycle: LifecycleActor) => void;
 }
+
+type StateValue = string | { readonly [key: string]: StateValue | undefined };
+
+const statePath = (value: StateValue): string => {
+  if (typeof value === "string") return value;
+  const [key, child] = Object.entries(value)[0] ?? ["", undefined];
+  return child === undefined ? key : `${key}.${statePath(child)}`;
+};
 
 class Mailbox<M, R> {
   readonly queue: Envelope<M, R>[] = [];
@@ -86,12 +96,15 @@ export class ActorHost<M, R> {
     return [...this.mailboxes].filter(([, mailbox]) => mailbox.instance !== undefined).map(([key]) => key);
   }
 
-  /** The lifecycle state of an actor, or undefined when it has no instance. */
+  /** The live instance of an actor (for inspection and tests), if it has one. */
+  instanceOf(key: string): ActorInstance<M, R> | undefined {
+    return this.mailboxes.get(key)?.instance;
+  }
+
+  /** The lifecycle state of an actor as a dotted path (`ready.idle`), or undefined when it has no instance. */
   stateOf(key: string): string | undefined {
     const lifecycle = this.mailboxes.get(key)?.lifecycle;
-    if (lifecycle === undefined) return undefined;
-    const value = lifecycle.getSnapshot().value;
-    return typeof value === "string" ? value : Object.keys(value)[0];
+    return lifecycle === undefined ? undefined : statePath(lifecycle.getSnapshot().value);
   }
 
   /**
@@ -177,6 +190,7 @@ export class ActorHost<M, R> {
       lifecycle.send({ type: "ACTIVATION_FAILED", reason: failure.message });
       this.options.logger.warn({ err: error, actor: key }, "actor activation failed");
       for (const envelope of mailbox.queue.splice(0)) envelope.reject(failure);
+      instance.dispose();
       this.discard(mailbox);
       return false;
     }
@@ -197,13 +211,17 @@ export class ActorHost<M, R> {
       // retry (sends are idempotent by client_message_id) and meet a fresh instance loaded from the database.
       this.options.logger.error({ err: error, actor: key }, "actor crashed; it restarts from the database");
       lifecycle.send({ type: "CRASHED", reason: toAppError(error).message });
-      const failure = new AppError("SERVICE_UNAVAILABLE", "the chat's actor restarted; retry", { cause: error });
+      const failure = new AppError("SERVICE_UNAVAILABLE", "the chat's actor restarted; retry", {
+        cause: error,
+      });
       for (const envelope of batch) envelope.reject(failure);
       this.discard(mailbox);
       return;
     }
     for (const envelope of batch) {
-      envelope.reject(new AppError("INTERNAL_ERROR", "the actor left a message unanswered", { public: false }));
+      envelope.reject(
+        new AppError("INTERNAL_ERROR", "the actor left a message unanswered", { public: false }),
+      );
     }
     lifecycle.send({ type: "WORK_DONE" });
   }
@@ -214,13 +232,17 @@ export class ActorHost<M, R> {
       await instance?.drain();
       lifecycle?.send({ type: "DRAINED" });
     } catch (error) {
-      this.options.logger.warn({ err: error, actor: key }, "actor drain failed; its state stays in the database");
+      this.options.logger.warn(
+        { err: error, actor: key },
+        "actor drain failed; its state stays in the database",
+      );
       lifecycle?.send({ type: "CRASHED", reason: toAppError(error).message });
     }
     this.discard(mailbox);
   }
 
   private discard(mailbox: Mailbox<M, R>): void {
+    mailbox.instance?.dispose();
     mailbox.lifecycle?.stop();
     mailbox.lifecycle = undefined;
     mailbox.instance = undefined;

@@ -134,7 +134,8 @@ function terminator(child: ChildProcess): () => Promise<void> {
 }
 
 /**
- * Polls an admin `listTopics` until the broker answers: the port opens before the controller has a leader.
+ * Polls an admin `listTopics` until the broker answers (the port opens before the controller has a leader)
+ * and the group coordinator serves offsets.
  * The cluster id proves it is our broker: a port that freePort() saw free can be taken before the JVM binds it.
  */
 async function waitForAdmin(
@@ -161,6 +162,9 @@ async function waitForAdmin(
       await admin.connect();
       await admin.listTopics();
       answered = (await admin.describeCluster()).clusterId;
+      // Ready means consumer groups work too: the first group call creates __consumer_offsets, and its
+      // coordinator answers COORDINATOR_LOAD_IN_PROGRESS until that topic is loaded.
+      if (answered === cluster) await admin.fetchOffsets({ groupId: "engine-readiness", topics: [] });
     } catch (error) {
       lastError = error;
     } finally {

@@ -372,15 +372,23 @@ function connectOnce<T extends Admin | Producer>(client: T, what: string, forget
   );
 }
 
-/** Broker unreachable -> SERVICE_UNAVAILABLE, unknown topic -> NOT_FOUND, anything else -> INTERNAL_ERROR. */
+/**
+ * Broker unreachable or temporarily unable -> SERVICE_UNAVAILABLE, unknown topic -> NOT_FOUND, anything else
+ * -> INTERNAL_ERROR.
+ */
 function toAppError(error: unknown, what: string): AppError {
   if (isAppError(error)) return error;
   let unreachable = false;
   let unknownTopic = false;
   // kafkajs wraps the last failure of a retried call in KafkaJSNumberOfRetriesExceeded (`cause`/`originalError`).
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; depth++) {
-    const { type, cause, originalError } = current as Error & { type?: string; originalError?: unknown };
-    if (UNREACHABLE_ERRORS.has(current.name)) unreachable = true;
+    const { type, cause, originalError, retriable } = current as Error & {
+      type?: string;
+      originalError?: unknown;
+      retriable?: boolean;
+    };
+    // A retriable broker answer (a coordinator loading, a leader moving) is a temporary outage too.
+    if (UNREACHABLE_ERRORS.has(current.name) || retriable === true) unreachable = true;
     if (type === "UNKNOWN_TOPIC_OR_PARTITION") unknownTopic = true;
     current = cause ?? originalError;
   }

@@ -1,0 +1,413 @@
+import type { ActorInstance, Envelope } from "../../runtime/actor-host.js";
+import type { Clock } from "../../runtime/clock.js";
+import { AppError } from "../../runtime/errors.js";
+import {
+  type ChatId,
+  type IdFactory,
+  type MessageId,
+  type Sequence,
+  toSequence,
+  type UserId,
+} from "../../runtime/ids.js";
+import type {
+  AckRequest,
+  AckResult,
+  PersistRequest,
+  PersistResult,
+  SyncRequest,
+  SyncResult,
+} from "../../runtime/ingest-api.js";
+import { SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT } from "../../runtime/ingest-api.js";
+import type { Logger } from "../../runtime/logger.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { EventLog } from "../../runtime/ports/event-log.js";
+import type { IdempotencyRecord, MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
+import type { Failpoints } from "./failpoints.js";
+import { Outbox } from "./outbox.js";
+import { RecentSends } from "./recent-sends.js";
+
+/**
+ * The single writer of one chat (D2). Its mailbox serialises the chat's sends; it keeps the tail and the
+ * recent client_message_ids in memory, and DynamoDB's conditional writes stay the authority:
+ *
+ * 1. claim `(chat_id, client_message_id) -> (sequence, message_id)` with attribute_not_exists: a retry (or a
+ *    twin on another owner) finds the claim instead and continues it;
+ * 2. write the message at that sequence with attribute_not_exists: a conflict means another owner holds the
+ *    sequence, so the tail is reloaded and the claim moved (compare-and-set) to the next free sequence;
+ * 3. acknowledge; 4. publish through the ordered outbox (D4).
+ *
+ * A sequence is only ever chosen as `tail + 1` where `tail` is known to be written, and messages are never
+ * deleted, so stored sequences have no gaps: nothing can become visible above an unresolved sequence (D3),
+ * even with two owners at once.
+ */
+export type SequencerMessage =
+  | { readonly kind: "persist"; readonly request: PersistRequest }
+  | { readonly kind: "sync"; readonly request: SyncRequest }
+  | { readonly kind: "ack"; readonly request: AckRequest };
+export type SequencerReply = PersistResult | SyncResult | AckResult;
+type SequencerEnvelope = Envelope<SequencerMessage, SequencerReply>;
+type PersistEnvelope = SequencerEnvelope & { readonly message: { kind: "persist"; request: PersistRequest } };
+
+export interface ChatSequencerOptions {
+  readonly chatId: ChatId;
+  readonly messageStore: MessageStore;
+  readonly chatStore: ChatStore;
+  readonly eventLog: EventLog;
+  readonly clock: Clock;
+  readonly ids: IdFactory;
+  readonly logger: Logger;
+  readonly producerId: string;
+  readonly failpoints: Failpoints;
+  /** How long a client_message_id is remembered durably (protocol §13: 7 days). */
+  readonly idempotencyTtlMs: number;
+  /** client_message_ids kept in memory per chat. */
+  readonly recentSendsLimit: number;
+  readonly publishRetryMs: number;
+  readonly countersFlushMs: number;
+}
+
+/** Rounds of "another owner took our sequence: reload and place again" before giving up for now. */
+const MAX_PLACEMENT_ROUNDS = 8;
+
+/** A send on its way to a sequence: fresh (no claim yet) or continuing the claim it found. */
+interface Pending {
+  readonly envelope: PersistEnvelope;
+  claim?: IdempotencyRecord;
+}
+
+interface Planned {
+  readonly envelope: PersistEnvelope;
+  readonly message: StoredMessage;
+  /** True when the client_message_id had been received before (a claim existed). */
+  readonly retried: boolean;
+}
+
+export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerReply> {
+  private tail = 0;
+  private readonly recent: RecentSends;
+  private readonly outbox: Outbox;
+
+  constructor(private readonly options: ChatSequencerOptions) {
+    this.recent = new RecentSends(options.recentSendsLimit);
+    this.outbox = new Outbox({
+      chatId: options.chatId,
+      store: options.messageStore,
+      eventLog: options.eventLog,
+      clock: options.clock,
+      ids: options.ids,
+      logger: options.logger,
+      producerId: options.producerId,
+      failpoints: options.failpoints,
+      retryMs: options.publishRetryMs,
+      countersFlushMs: options.countersFlushMs,
+      maxBatch: 500,
+    });
+  }
+
+  /** Finds the true tail (the counter is only a high-water mark) and resumes publication from the counter. */
+  async activate(): Promise<void> {
+    const [counters, tail] = await Promise.all([
+      this.options.messageStore.getCounters(this.options.chatId),
+      this.readTail(),
+    ]);
+    this.tail = tail;
+    this.outbox.start(counters?.publishedThrough ?? 0, tail);
+  }
+
+  async receive(batch: readonly SequencerEnvelope[]): Promise<void> {
+    let sends: PersistEnvelope[] = [];
+    for (const envelope of batch) {
+      const { message } = envelope;
+      if (message.kind === "persist") {
+        sends.push(envelope as PersistEnvelope);
+        continue;
+      }
+      await this.persistAll(sends);
+      sends = [];
+      await this.answer(envelope, () =>
+        message.kind === "sync" ? this.sync(message.request) : this.ack(message.request),
+      );
+    }
+    await this.persistAll(sends);
+  }
+
+  async drain(): Promise<void> {
+    await this.outbox.drain();
+  }
+
+  dispose(): void {
+    this.outbox.stop();
+  }
+
+  /** For inspection and tests: the tail and outbox position this instance believes in. */
+  get position(): { readonly tail: number; readonly publishedThrough: number } {
+    return { tail: this.tail, publishedThrough: this.outbox.position.publishedThrough };
+  }
+
+  private async answer(envelope: SequencerEnvelope, work: () => Promise<SequencerReply>): Promise<void> {
+    try {
+      envelope.resolve(await work());
+    } catch (error) {
+      if (error instanceof AppError) envelope.reject(error);
+      else throw error;
+    }
+  }
+
+  /** A run of consecutive sends: memory dedup, one membership read per sender, then claims and one append. */
+  private async persistAll(sends: readonly PersistEnvelope[]): Promise<void> {
+    if (sends.length === 0) return;
+    const fresh: PersistEnvelope[] = [];
+    const firstOfId = new Map<string, PersistEnvelope>();
+    const repeats: Array<[PersistEnvelope, PersistEnvelope]> = [];
+    for (const envelope of sends) {
+      const { clientMessageId } = envelope.message.request;
+      const known = this.recent.get(clientMessageId);
+      if (known !== undefined) {
+        envelope.resolve({ ...known, deduplicated: true });
+        this.outbox.raiseTail(this.tail); // D4: a retry of a stored, unpublished message triggers publication
+        continue;
+      }
+      const first = firstOfId.get(clientMessageId);
+      if (first !== undefined) repeats.push([envelope, first]);
+      else {
+        firstOfId.set(clientMessageId, envelope);
+        fresh.push(envelope);
+      }
+    }
+    const members = await this.authorize(fresh);
+    await this.place(members.map((envelope) => ({ envelope })));
+    // The same client_message_id twice in one run: the second gets the first's outcome.
+    for (const [repeat] of repeats) {
+      const known = this.recent.get(repeat.message.request.clientMessageId);
+      if (known !== undefined) repeat.resolve({ ...known, deduplicated: true });
+      else
+        repeat.reject(new AppError("SERVICE_UNAVAILABLE", "the first send of this client_message_id failed"));
+    }
+  }
+
+  /** Strongly consistent membership reads, one per distinct sender: a removal that returned is seen. */
+  private async authorize(sends: readonly PersistEnvelope[]): Promise<PersistEnvelope[]> {
+    const senders = [...new Set(sends.map((envelope) => envelope.message.request.senderId))];
+    const allowed = new Set<UserId>();
+    await Promise.all(
+      senders.map(async (sender) => {
+        if (await this.options.chatStore.getMembership(this.options.chatId, sender)) allowed.add(sender);
+      }),
+    );
+    const refused = sends.filter((envelope) => !allowed.has(envelope.message.request.senderId));
+    if (refused.length > 0) {
+      const error = await this.notMemberError();
+      for (const envelope of refused) envelope.reject(error);
+    }
+    return sends.filter((envelope) => allowed.has(envelope.message.request.senderId));
+  }
+
+  /** NOT_FOUND when the chat does not exist (or is not active yet), else NOT_A_MEMBER. */
+  private async notMemberError(): Promise<AppError> {
+    const chat = await this.options.chatStore.getChat(this.options.chatId, { consistent: true });
+    if (chat === undefined || chat.status !== "active") {
+      return new AppError("NOT_FOUND", "chat not found", { details: { chat_id: this.options.chatId } });
+    }
+    return new AppError("NOT_A_MEMBER", "not a member of this chat", {
+      details: { chat_id: this.options.chatId },
+    });
+  }
+
+  /**
+   * Gives every send a sequence and writes it. Each round plans `tail+1, tail+2, …` (claiming as it goes),
+   * appends the planned run in order, and acknowledges what was written; a conflict means another owner
+   * wrote above our tail, so the tail is reloaded and the rest placed again.
+   */
+  private async place(sends: Pending[]): Promise<void> {
+    let queue = sends;
+    for (let round = 1; queue.length > 0; round++) {
+      if (round > MAX_PLACEMENT_ROUNDS) {
+        const error = new AppError("SERVICE_UNAVAILABLE", "the chat is contended; retry", {
+          details: { chat_id: this.options.chatId },
+        });
+        for (const { envelope } of queue) envelope.reject(error);
+        return;
+      }
+      const planned: Planned[] = [];
+      let rest: Pending[] = [];
+      for (let i = 0; i < queue.length; i++) {
+        const pending = queue[i] as Pending;
+        const next = toSequence(this.tail + planned.length + 1);
+        const outcome = await this.plan(pending, next);
+        if (outcome === "reload") {
+          rest = queue.slice(i);
+          break;
+        }
+        if (outcome !== "done") planned.push(outcome);
+      }
+      this.options.failpoints.hit("after-claim");
+      const leftover = await this.write(planned);
+      queue = [...leftover, ...rest];
+      if (queue.length > 0) {
+        const tail = await this.readTail();
+        this.tail = Math.max(this.tail, tail);
+        this.outbox.raiseTail(this.tail);
+      }
+    }
+  }
+
+  /** Decides where one send goes: planned at `next`, already answered ("done"), or "reload" the tail first. */
+  private async plan(pending: Pending, next: Sequence): Promise<Planned | "done" | "reload"> {
+    const { request } = pending.envelope.message;
+    let claim = pending.claim;
+    if (claim === undefined) {
+      const now = this.options.clock.now();
+      const fresh: IdempotencyRecord = {
+        chatId: this.options.chatId,
+        clientMessageId: request.clientMessageId,
+        messageId: this.options.ids.message(),
+        sequence: next,
+        createdAt: now,
+        expiresAt: now + this.options.idempotencyTtlMs,
+      };
+      const [existing] = await this.options.messageStore.putIdempotencyRecords([fresh]);
+      if (existing === undefined)
+        return { envelope: pending.envelope, message: this.messageOf(request, fresh, now), retried: false };
+      claim = existing;
+    }
+    // A claim from an earlier attempt (a crash, a lost reply, a twin on another owner): continue it.
+    for (let attempt = 0; attempt < MAX_PLACEMENT_ROUNDS; attempt++) {
+      if (claim.sequence === next) {
+        return {
+          envelope: pending.envelope,
+          message: this.messageOf(request, claim, this.options.clock.now()),
+          retried: true,
+        };
+      }
+      if (claim.sequence > next) return "reload";
+      if (claim.sequence <= this.tail) {
+        const stored = await this.options.messageStore.getMessage(this.options.chatId, claim.sequence);
+        if (stored?.clientMessageId === request.clientMessageId) {
+          this.recent.remember(stored);
+          pending.envelope.resolve({
+            messageId: stored.messageId,
+            sequence: stored.sequence,
+            createdAt: stored.createdAt,
+            deduplicated: true,
+          });
+          this.outbox.raiseTail(this.tail);
+          return "done";
+        }
+      }
+      // The claimed sequence holds another message (or one we planned for another send): move the claim.
+      const moved = await this.options.messageStore.moveIdempotencyRecord(
+        this.options.chatId,
+        request.clientMessageId,
+        claim.sequence,
+        next,
+      );
+      if (moved === undefined) {
+        pending.envelope.reject(new AppError("SERVICE_UNAVAILABLE", "the send's claim lapsed; retry"));
+        return "done";
+      }
+      claim = moved;
+    }
+    return "reload";
+  }
+
+  private messageOf(request: PersistRequest, claim: IdempotencyRecord, now: number): StoredMessage {
+    return {
+      chatId: this.options.chatId,
+      sequence: claim.sequence,
+      messageId: claim.messageId as MessageId,
+      senderId: request.senderId,
+      clientMessageId: request.clientMessageId,
+      content: request.content,
+      contentType: request.contentType,
+      createdAt: now,
+    };
+  }
+
+  /** Appends the planned run, acknowledges what was written, and returns what must be placed again. */
+  private async write(planned: readonly Planned[]): Promise<Pending[]> {
+    if (planned.length === 0) return [];
+    const messages = planned.map((entry) => entry.message);
+    const result = await this.options.messageStore.appendMessages(this.options.chatId, messages);
+    this.options.failpoints.hit("after-message-write");
+    const written = planned.slice(0, result.written);
+    const traceIds = new Map<number, string>();
+    for (const { envelope, message, retried } of written) {
+      this.recent.remember(message);
+      const traceId = envelope.message.request.traceId;
+      if (traceId !== undefined) traceIds.set(message.sequence, traceId);
+      envelope.resolve({
+        messageId: message.messageId,
+        sequence: message.sequence,
+        createdAt: message.createdAt,
+        deduplicated: retried,
+      });
+    }
+    if (written.length > 0) this.tail = (written.at(-1) as Planned).message.sequence;
+    this.options.failpoints.hit("after-ack-before-publication");
+    this.outbox.append(
+      written.map((entry) => entry.message),
+      traceIds,
+    );
+    // Not written: their claims point at sequences another owner holds; they are placed again.
+    return planned.slice(result.written).map(({ envelope, message }) => ({
+      envelope,
+      claim: {
+        chatId: this.options.chatId,
+        clientMessageId: message.clientMessageId,
+        messageId: message.messageId,
+        sequence: message.sequence,
+        createdAt: message.createdAt,
+        expiresAt: message.createdAt + this.options.idempotencyTtlMs,
+      },
+    }));
+  }
+
+  private async readTail(): Promise<number> {
+    const [last] = await this.options.messageStore.readMessages(this.options.chatId, {
+      limit: 1,
+      order: "desc",
+    });
+    return last?.sequence ?? 0;
+  }
+
+  private async requireMember(userId: UserId): Promise<void> {
+    if (!(await this.options.chatStore.getMembership(this.options.chatId, userId)))
+      throw await this.notMemberError();
+  }
+
+  /** Members only; ascending, bounded by the tail this sequencer knows to be written (D3). */
+  private async sync(request: SyncRequest): Promise<SyncResult> {
+    await this.requireMember(request.userId);
+    const limit = Math.min(request.limit || SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT);
+    const tail = Math.max(this.tail, await this.readTail());
+    this.tail = tail;
+    const messages =
+      request.afterSequence >= tail
+        ? []
+        : await this.options.messageStore.readMessages(this.options.chatId, {
+            after: request.afterSequence,
+            before: tail + 1,
+            limit: limit + 1,
+            order: "asc",
+          });
+    const page = messages.slice(0, limit);
+    const last = page.at(-1)?.sequence ?? request.afterSequence;
+    return { messages: page, hasMore: messages.length > limit, nextSequence: last + 1, lastSequence: tail };
+  }
+
+  /** D8: cumulative, monotonic; an ack above the visible tail is ignored. */
+  private async ack(request: AckRequest): Promise<AckResult> {
+    await this.requireMember(request.userId);
+    const store = this.options.messageStore;
+    if (request.sequence <= this.tail) {
+      await store.advanceDeliveryState(request.userId, this.options.chatId, toSequence(request.sequence));
+    } else {
+      this.options.logger.debug(
+        { chat_id: this.options.chatId, sequence: request.sequence, tail: this.tail },
+        "ack above the tail ignored",
+      );
+    }
+    const state = await store.getDeliveryState(request.userId, this.options.chatId);
+    return { lastAckedSequence: state?.lastAckedSequence ?? 0 };
+  }
+}

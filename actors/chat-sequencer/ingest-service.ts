@@ -1,0 +1,106 @@
+import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
+import type { Clock } from "../../runtime/clock.js";
+import type { IdFactory } from "../../runtime/ids.js";
+import type {
+  AckRequest,
+  AckResult,
+  IngestApi,
+  PersistRequest,
+  PersistResult,
+  SyncRequest,
+  SyncResult,
+} from "../../runtime/ingest-api.js";
+import type { Logger } from "../../runtime/logger.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { EventLog } from "../../runtime/ports/event-log.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
+import { ChatSequencer, type SequencerMessage, type SequencerReply } from "./chat-sequencer.js";
+import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
+import { validateAck, validatePersist, validateSync } from "./validation.js";
+
+/**
+ * The ingest role's service: hosts one ChatSequencer actor per active chat and answers IngestApi calls by
+ * sending them to the chat's mailbox. Embedded, callers use this object directly; in a cluster the gRPC
+ * server in front of it (runtime/grpc) serves the same calls.
+ */
+export interface IngestServiceOptions {
+  readonly messageStore: MessageStore;
+  readonly chatStore: ChatStore;
+  readonly eventLog: EventLog;
+  readonly clock: Clock;
+  readonly ids: IdFactory;
+  readonly logger: Logger;
+  /** `producer_id` of published events: this node. */
+  readonly producerId: string;
+  /** A sequencer idle this long drains and passivates. */
+  readonly idleTimeoutMs?: number;
+  readonly failpoints?: Failpoints;
+  readonly onLifecycle?: (chatId: string, lifecycle: LifecycleActor) => void;
+}
+
+export const INGEST_DEFAULTS = {
+  idleTimeoutMs: 5 * 60_000,
+  /** Protocol §13: a client_message_id is remembered for 7 days. */
+  idempotencyTtlMs: 7 * 24 * 60 * 60_000,
+  recentSendsLimit: 1_000,
+  publishRetryMs: 1_000,
+  countersFlushMs: 1_000,
+  maxBatch: 256,
+} as const;
+
+export class IngestService implements IngestApi {
+  readonly host: ActorHost<SequencerMessage, SequencerReply>;
+
+  constructor(options: IngestServiceOptions) {
+    const logger = options.logger.child({ component: "ingest" });
+    this.host = new ActorHost<SequencerMessage, SequencerReply>({
+      clock: options.clock,
+      logger,
+      idleTimeoutMs: options.idleTimeoutMs ?? INGEST_DEFAULTS.idleTimeoutMs,
+      maxBatch: INGEST_DEFAULTS.maxBatch,
+      ...(options.onLifecycle === undefined ? {} : { onLifecycle: options.onLifecycle }),
+      create: (chatId) =>
+        new ChatSequencer({
+          chatId: chatId as PersistRequest["chatId"],
+          messageStore: options.messageStore,
+          chatStore: options.chatStore,
+          eventLog: options.eventLog,
+          clock: options.clock,
+          ids: options.ids,
+          logger,
+          producerId: options.producerId,
+          failpoints: options.failpoints ?? NO_FAILPOINTS,
+          idempotencyTtlMs: INGEST_DEFAULTS.idempotencyTtlMs,
+          recentSendsLimit: INGEST_DEFAULTS.recentSendsLimit,
+          publishRetryMs: INGEST_DEFAULTS.publishRetryMs,
+          countersFlushMs: INGEST_DEFAULTS.countersFlushMs,
+        }),
+    });
+  }
+
+  async persist(request: PersistRequest): Promise<PersistResult> {
+    validatePersist(request);
+    return (await this.host.ask(request.chatId, { kind: "persist", request })) as PersistResult;
+  }
+
+  async sync(request: SyncRequest): Promise<SyncResult> {
+    validateSync(request);
+    return (await this.host.ask(request.chatId, { kind: "sync", request })) as SyncResult;
+  }
+
+  async ack(request: AckRequest): Promise<AckResult> {
+    validateAck(request);
+    return (await this.host.ask(request.chatId, { kind: "ack", request })) as AckResult;
+  }
+
+  /** The live sequencer of a chat (for inspection and tests), if one is active. */
+  sequencerOf(chatId: string): ChatSequencer | undefined {
+    const instance = this.host.instanceOf(chatId);
+    return instance instanceof ChatSequencer ? instance : undefined;
+  }
+
+  /** Drains every sequencer (publishing outboxes) and refuses new calls. */
+  async shutdown(): Promise<void> {
+    await this.host.shutdown();
+  }
+}

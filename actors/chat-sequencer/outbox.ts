@@ -1,0 +1,167 @@
+import type { Clock, TimerHandle } from "../../runtime/clock.js";
+import { messagePersistedRecord } from "../../runtime/events.js";
+import type { ChatId, IdFactory } from "../../runtime/ids.js";
+import type { Logger } from "../../runtime/logger.js";
+import type { EventLog } from "../../runtime/ports/event-log.js";
+import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
+import { TOPICS } from "../../runtime/topics.js";
+import { type Failpoints, SimulatedCrash } from "./failpoints.js";
+
+/**
+ * The ordered outbox of one chat (D4). Every persisted message is published to `messages.persisted`
+ * strictly in sequence order by this one loop; `published_through` in chat_counters records progress, so a
+ * new owner republishes what lies between it and the tail. Publication never blocks sending (D1): when the
+ * log is down the loop retries on the clock while sends keep being acknowledged. Duplicates after a crash
+ * are allowed (consumers dedupe by chat and sequence); loss is not.
+ */
+export interface OutboxOptions {
+  readonly chatId: ChatId;
+  readonly store: MessageStore;
+  readonly eventLog: EventLog;
+  readonly clock: Clock;
+  readonly ids: IdFactory;
+  readonly logger: Logger;
+  readonly producerId: string;
+  readonly failpoints: Failpoints;
+  /** Pause before retrying a failed publication. */
+  readonly retryMs: number;
+  /** chat_counters is written at most this often while publishing (and always when draining). */
+  readonly countersFlushMs: number;
+  /** Records per publish call. */
+  readonly maxBatch: number;
+}
+
+export class Outbox {
+  private publishedThrough = 0;
+  private tail = 0;
+  private flushedThrough = 0;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  /** Written messages above `publishedThrough` that are still in memory, ascending. */
+  private pending: StoredMessage[] = [];
+  private readonly traceIds = new Map<number, string>();
+  private running: Promise<void> | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: OutboxOptions) {}
+
+  /** Where publication stands after activation; republishes (published_through, tail] at once (D4). */
+  start(publishedThrough: number, tail: number): void {
+    this.publishedThrough = Math.min(publishedThrough, tail);
+    this.flushedThrough = this.publishedThrough;
+    this.tail = tail;
+    this.kick();
+  }
+
+  /** Messages just written, in sequence order, directly above the known tail. */
+  append(messages: readonly StoredMessage[], traceIds: ReadonlyMap<number, string>): void {
+    for (const message of messages) {
+      if (message.sequence <= this.tail) continue;
+      this.pending.push(message);
+      this.tail = message.sequence;
+      const traceId = traceIds.get(message.sequence);
+      if (traceId !== undefined) this.traceIds.set(message.sequence, traceId);
+    }
+    this.kick();
+  }
+
+  /** Tail learned from the store (another owner wrote above ours): those are published too. */
+  raiseTail(tail: number): void {
+    if (tail > this.tail) {
+      this.tail = tail;
+      this.kick();
+    }
+  }
+
+  get position(): { readonly publishedThrough: number; readonly tail: number } {
+    return { publishedThrough: this.publishedThrough, tail: this.tail };
+  }
+
+  /** Publishes what it can once more and records progress; bounded by one attempt. */
+  async drain(): Promise<void> {
+    if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.running;
+    if (!this.stopped && this.publishedThrough < this.tail) await this.publishAll();
+    if (!this.stopped) await this.flushCounters();
+  }
+
+  /** Stops all background work (the instance is being discarded). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
+  }
+
+  private kick(): void {
+    if (this.stopped || this.running !== undefined || this.retryTimer !== undefined) return;
+    if (this.publishedThrough >= this.tail) return;
+    this.running = this.publishAll().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async publishAll(): Promise<void> {
+    try {
+      while (!this.stopped && this.publishedThrough < this.tail) {
+        const batch = await this.nextBatch();
+        if (batch.length === 0) break;
+        const records = batch.map((message) =>
+          messagePersistedRecord(message, {
+            eventId: this.options.ids.event(),
+            producerId: this.options.producerId,
+            eventTime: this.options.clock.now(),
+            ...(this.traceIds.has(message.sequence) ? { traceId: this.traceIds.get(message.sequence) } : {}),
+          }),
+        );
+        await this.options.eventLog.publish(TOPICS.messagesPersisted, records);
+        this.options.failpoints.hit("during-publication");
+        const last = batch.at(-1)?.sequence ?? this.publishedThrough;
+        this.publishedThrough = last;
+        this.pending = this.pending.filter((message) => message.sequence > last);
+        for (const message of batch) this.traceIds.delete(message.sequence);
+        if (this.options.clock.now() - this.lastFlushAt >= this.options.countersFlushMs)
+          await this.flushCounters();
+      }
+    } catch (error) {
+      if (error instanceof SimulatedCrash) {
+        this.stop();
+        return;
+      }
+      this.options.logger.warn(
+        {
+          err: error,
+          chat_id: this.options.chatId,
+          published_through: this.publishedThrough,
+          tail: this.tail,
+        },
+        "publication failed; retrying",
+      );
+      this.retryTimer = this.options.clock.setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, this.options.retryMs);
+    }
+  }
+
+  /** The next messages above `publishedThrough`: from memory when it holds them, else from the store. */
+  private async nextBatch(): Promise<StoredMessage[]> {
+    const from = this.publishedThrough + 1;
+    const first = this.pending[0];
+    if (first !== undefined && first.sequence === from) return this.pending.slice(0, this.options.maxBatch);
+    const upTo = Math.min(this.tail, first === undefined ? this.tail : first.sequence - 1);
+    return this.options.store.readMessages(this.options.chatId, {
+      after: this.publishedThrough,
+      before: upTo + 1,
+      limit: Math.min(this.options.maxBatch, upTo - this.publishedThrough),
+      order: "asc",
+    });
+  }
+
+  private async flushCounters(): Promise<void> {
+    if (this.publishedThrough <= this.flushedThrough && this.tail <= this.flushedThrough) return;
+    const publishedThrough = this.publishedThrough;
+    await this.options.store.advanceCounters(this.options.chatId, { highWater: this.tail, publishedThrough });
+    this.flushedThrough = publishedThrough;
+    this.lastFlushAt = this.options.clock.now();
+  }
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { isoTime } from "./clock.js";
+import { AppError } from "./errors.js";
+import type { ChatId, EventId, MessageId, Sequence, UserId } from "./ids.js";
+import { isSequence } from "./ids.js";
+import type { EventRecord } from "./ports/event-log.js";
+import type { StoredMessage } from "./ports/message-store.js";
+
+/**
+ * Event-log records (D10, spec/delivery-presence-kafka.md §4): a JSON envelope keyed by chat_id whose
+ * `payload` is the event. Consumers dedupe MessagePersisted by (chat_id, sequence) (D4).
+ */
+export const EVENT_TYPES = ["MessagePersisted", "MembershipChanged", "ChatCreated"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventEnvelope<P = unknown> {
+  readonly event_id: EventId;
+  readonly event_type: EventType;
+  readonly event_version: number;
+  /** ISO-8601 UTC with milliseconds. */
+  readonly event_time: string;
+  /** Always the chat_id. */
+  readonly partition_key: string;
+  readonly producer_id: string;
+  readonly trace_id: string;
+  readonly payload: P;
+}
+
+export interface MessagePersistedPayload {
+  readonly message_id: MessageId;
+  readonly chat_id: ChatId;
+  readonly sequence: Sequence;
+  readonly sender_id: UserId;
+  readonly content: string;
+  readonly content_type: string;
+  readonly client_message_id: string;
+  readonly created_at: string;
+}
+
+export interface EventMeta {
+  readonly eventId: EventId;
+  readonly producerId: string;
+  readonly eventTime: number;
+  readonly traceId?: string;
+}
+
+/** A W3C-style 32-hex trace id, for events whose request carried none. */
+export const newTraceId = (): string => randomBytes(16).toString("hex");
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function messagePersistedRecord(message: StoredMessage, meta: EventMeta): EventRecord {
+  const envelope: EventEnvelope<MessagePersistedPayload> = {
+    event_id: meta.eventId,
+    event_type: "MessagePersisted",
+    event_version: 1,
+    event_time: isoTime(meta.eventTime),
+    partition_key: message.chatId,
+    producer_id: meta.producerId,
+    trace_id: meta.traceId ?? newTraceId(),
+    payload: {
+      message_id: message.messageId,
+      chat_id: message.chatId,
+      sequence: message.sequence,
+      sender_id: message.senderId,
+      content: message.content,
+      content_type: message.contentType,
+      client_message_id: message.clientMessageId,
+      created_at: isoTime(message.createdAt),
+    },
+  };
+  return { key: message.chatId, value: encoder.encode(JSON.stringify(envelope)) };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Parses an envelope; INVALID_MESSAGE (a poison record) when it is not one. */
+export function decodeEnvelope(value: Uint8Array): EventEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(value));
+  } catch (error) {
+    throw new AppError("INVALID_MESSAGE", "event is not UTF-8 JSON", { cause: error });
+  }
+  if (!isRecord(parsed)) throw new AppError("INVALID_MESSAGE", "event is not a JSON object");
+  for (const field of ["event_id", "event_type", "event_time", "partition_key", "producer_id", "trace_id"]) {
+    if (typeof parsed[field] !== "string") throw new AppError("INVALID_MESSAGE", `event has no ${field}`);
+  }
+  if (!(EVENT_TYPES as readonly unknown[]).includes(parsed.event_type)) {
+    throw new AppError("INVALID_MESSAGE", `unknown event_type ${String(parsed.event_type)}`);
+  }
+  if (typeof parsed.event_version !== "number" || !isRecord(parsed.payload)) {
+    throw new AppError("INVALID_MESSAGE", "event has no event_version or payload");
+  }
+  return parsed as unknown as EventEnvelope;
+}
+
+/** The MessagePersisted payload of an envelope, checked field by field. */
+export function messagePersistedPayload(envelope: EventEnvelope): MessagePersistedPayload {
+  const payload = envelope.payload as Record<string, unknown>;
+  if (envelope.event_type !== "MessagePersisted") {
+    throw new AppError("INVALID_MESSAGE", `expected MessagePersisted, got ${envelope.event_type}`);
+  }
+  const strings = ["message_id", "chat_id", "sender_id", "content", "content_type", "client_message_id", "created_at"];
+  for (const field of strings) {
+    if (typeof payload[field] !== "string") throw new AppError("INVALID_MESSAGE", `MessagePersisted has no ${field}`);
+  }
+  if (!isSequence(payload.sequence)) throw new AppError("INVALID_MESSAGE", "MessagePersisted has no sequence");
+  return payload as unknown as MessagePersistedPayload;
+}
