@@ -1,0 +1,168 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AckResponse__Output } from "../../proto/generated/messaging/v1/AckResponse.js";
+import type { IngestServiceClient } from "../../proto/generated/messaging/v1/IngestService.js";
+import type { Message__Output } from "../../proto/generated/messaging/v1/Message.js";
+import type { PersistMessageResponse__Output } from "../../proto/generated/messaging/v1/PersistMessageResponse.js";
+import type { SyncMessagesResponse__Output } from "../../proto/generated/messaging/v1/SyncMessagesResponse.js";
+import { messagingProto } from "../../proto/load.js";
+import { AppError, type ErrorDetails } from "../errors.js";
+import { type ChatId, isSequence, type MessageId, type Sequence, type UserId } from "../ids.js";
+import type {
+  AckRequest,
+  AckResult,
+  IngestApi,
+  PersistRequest,
+  PersistResult,
+  SyncRequest,
+  SyncResult,
+} from "../ingest-api.js";
+import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
+import { fromGrpcError } from "./errors.js";
+
+export interface IngestGrpcClientOptions {
+  /** `host:port` of one ingest node. */
+  readonly address: string;
+  /**
+   * Budget of each call, connecting included. A caller waiting on a persist holds a user's send open, so a
+   * dead or overloaded node must turn into SERVICE_UNAVAILABLE (retryable) rather than a hang. Default 5000.
+   */
+  readonly deadlineMs?: number;
+}
+
+export const DEFAULT_INGEST_DEADLINE_MS = 5000;
+
+/**
+ * IngestApi over gRPC, to one ingest node: the remote twin of the in-process service, so callers do not
+ * know where the chat's sequencer lives. Every failure is an AppError (see `fromGrpcError`); NOT_OWNER comes
+ * back with `details.ring_version` for the caller to refresh its ring and retry elsewhere.
+ *
+ * Answers are checked before they are trusted as branded values: a node running other code must not slip
+ * an invalid sequence or content type into the rest of the system.
+ */
+export class IngestGrpcClient implements IngestApi {
+  private readonly client: IngestServiceClient;
+  private readonly deadlineMs: number;
+  private closed = false;
+
+  constructor(options: IngestGrpcClientOptions) {
+    const { IngestService } = messagingProto().messaging.v1;
+    this.client = new IngestService(options.address, grpc.credentials.createInsecure());
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_INGEST_DEADLINE_MS;
+  }
+
+  async persist(request: PersistRequest): Promise<PersistResult> {
+    const response = await this.call<PersistMessageResponse__Output>((callOptions, callback) =>
+      this.client.PersistMessage(
+        {
+          chat_id: request.chatId,
+          sender_id: request.senderId,
+          client_message_id: request.clientMessageId,
+          content_type: request.contentType,
+          content: request.content,
+          trace_id: request.traceId ?? "",
+        },
+        callOptions,
+        callback,
+      ),
+    );
+    return {
+      messageId: nonEmpty(response.message_id, "message_id") as MessageId,
+      sequence: sequenceOf(response.sequence, "sequence"),
+      createdAt: response.created_at,
+      deduplicated: response.deduplicated,
+    };
+  }
+
+  async sync(request: SyncRequest): Promise<SyncResult> {
+    const response = await this.call<SyncMessagesResponse__Output>((callOptions, callback) =>
+      this.client.SyncMessages(
+        {
+          chat_id: request.chatId,
+          user_id: request.userId,
+          after_sequence: request.afterSequence,
+          limit: request.limit ?? 0,
+        },
+        callOptions,
+        callback,
+      ),
+    );
+    return {
+      messages: response.messages.map(toStoredMessage),
+      hasMore: response.has_more,
+      nextSequence: response.next_sequence,
+      lastSequence: response.last_sequence,
+    };
+  }
+
+  async ack(request: AckRequest): Promise<AckResult> {
+    const response = await this.call<AckResponse__Output>((callOptions, callback) =>
+      this.client.Ack(
+        { chat_id: request.chatId, user_id: request.userId, sequence: request.sequence },
+        callOptions,
+        callback,
+      ),
+    );
+    return { lastAckedSequence: response.last_acked_sequence };
+  }
+
+  /** Closes the channel; calls made afterwards fail with SERVICE_UNAVAILABLE. */
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+
+  private call<Response>(
+    invoke: (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => void,
+  ): Promise<Response> {
+    // grpc-js throws synchronously on a closed channel; callers only ever see AppErrors.
+    if (this.closed) {
+      return Promise.reject(new AppError("SERVICE_UNAVAILABLE", "the ingest client is closed"));
+    }
+    return new Promise((resolve, reject) => {
+      invoke({ deadline: Date.now() + this.deadlineMs }, (error, response) => {
+        if (error) reject(fromGrpcError(error));
+        else if (response === undefined) reject(malformed("the ingest node sent no response"));
+        else resolve(response);
+      });
+    });
+  }
+}
+
+function toStoredMessage(message: Message__Output): StoredMessage {
+  return {
+    chatId: nonEmpty(message.chat_id, "chat_id") as ChatId,
+    sequence: sequenceOf(message.sequence, "message.sequence"),
+    messageId: nonEmpty(message.message_id, "message_id") as MessageId,
+    senderId: nonEmpty(message.sender_id, "sender_id") as UserId,
+    clientMessageId: message.client_message_id,
+    content: message.content,
+    contentType: contentTypeOf(message.content_type),
+    createdAt: message.created_at,
+  };
+}
+
+/** A node answered something this version cannot represent: our fault, not the caller's. */
+const malformed = (message: string, details?: ErrorDetails): AppError =>
+  new AppError(
+    "INTERNAL_ERROR",
+    message,
+    details === undefined ? { public: false } : { details, public: false },
+  );
+
+function nonEmpty(value: string, field: string): string {
+  if (value === "") throw malformed(`the ingest node sent an empty ${field}`, { field });
+  return value;
+}
+
+function sequenceOf(value: number, field: string): Sequence {
+  if (!isSequence(value)) throw malformed(`the ingest node sent an invalid ${field}`, { field, value });
+  return value;
+}
+
+function contentTypeOf(value: string): ContentType {
+  const known = CONTENT_TYPES.find((type) => type === value);
+  if (known === undefined) {
+    throw malformed("the ingest node sent an unknown content_type", { field: "content_type", value });
+  }
+  return known;
+}
