@@ -45,6 +45,11 @@ export const OPTIONS = {
       "Port of the HTTP server: REST `/api/v1`, WebSocket `/v1/ws`, `/health` (0 = any free port).",
     schema: port.default(8080),
   }),
+  grpcPort: option({
+    env: "GRPC_PORT",
+    description: "Port of the internal gRPC server (IngestService) of an ingest process (0 = any free port).",
+    schema: port.default(7070),
+  }),
   dataDir: option({
     env: "DATA_DIR",
     description: "Where the embedded DynamoDB (dynalite, LevelDB) keeps its files when no endpoint is given.",

@@ -8,8 +8,11 @@ import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
 import { SystemClock } from "./clock.js";
 import { type Config, loadConfig } from "./config.js";
 import { isAppError } from "./errors.js";
+import { IngestGrpcClient } from "./grpc/ingest-client.js";
 import type { HealthReport } from "./health.js";
+import type { ChatId, UserId } from "./ids.js";
 import { IdFactory, toSequence } from "./ids.js";
+import type { IngestApi } from "./ingest-api.js";
 import { createLogger } from "./logger.js";
 import { type RunningPlatform, startPlatform } from "./platform.js";
 
@@ -35,6 +38,53 @@ async function health(platform: RunningPlatform): Promise<{ status: number; body
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
 
+/** An active chat with the given members, written straight to the platform's chat store. */
+async function chatWith(platform: RunningPlatform, members: readonly UserId[]): Promise<ChatId> {
+  const ids = new IdFactory(clock);
+  const chatId = ids.chat();
+  const now = clock.now();
+  const [owner = ids.user()] = members;
+  await platform.adapters.chatStore.createChat({
+    chatId,
+    chatType: "group",
+    name: "platform test",
+    createdBy: owner,
+    status: "active",
+    memberCount: members.length,
+    createdAt: now,
+    updatedAt: now,
+  });
+  for (const userId of members) {
+    await platform.adapters.chatStore.addMembership({
+      chatId,
+      userId,
+      role: "member",
+      joinedAt: now,
+      updatedAt: now,
+    });
+  }
+  return chatId;
+}
+
+async function sendAndSync(
+  ingest: IngestApi,
+  chatId: ChatId,
+  sender: UserId,
+  count: number,
+): Promise<number[]> {
+  for (let i = 0; i < count; i++) {
+    await ingest.persist({
+      chatId,
+      senderId: sender,
+      clientMessageId: `c-${i}`,
+      content: `m${i}`,
+      contentType: "text/plain",
+    });
+  }
+  const page = await ingest.sync({ chatId, userId: sender, afterSequence: 0 });
+  return page.messages.map((message) => message.sequence);
+}
+
 afterEach(async () => {
   await Promise.all(running.splice(0).map((platform) => platform.stop(0)));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -51,6 +101,15 @@ describe("the embedded platform", () => {
     expect(body.adapters.event_log).toMatchObject({ adapter: "in-process log", status: "up" });
     expect(body.adapters.routing).toMatchObject({ adapter: "in-memory", status: "up" });
     expect(await platform.adapters.nodes.liveNodes()).toHaveLength(4);
+  });
+
+  it("hosts the durability plane in-process: sends are sequenced and synced", async () => {
+    const platform = await start(configWith({}));
+    const ids = new IdFactory(clock);
+    const alice = ids.user();
+    const chatId = await chatWith(platform, [alice]);
+    expect(await sendAndSync(platform.ingest as IngestApi, chatId, alice, 3)).toEqual([1, 2, 3]);
+    expect(platform.grpcPort).toBeUndefined();
   });
 
   it("keeps stored messages in DATA_DIR across a restart", async () => {
@@ -105,6 +164,39 @@ const redis = engineEndpoint("redis");
 const kafka = engineEndpoint("kafka");
 
 describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real engines", () => {
+  it("serves IngestService over gRPC as an ingest node, answering with the same error codes", async () => {
+    const platform = await start(
+      configWith({
+        ROLE: "ingest",
+        GRPC_PORT: "0",
+        DYNAMODB_ENDPOINT: dynamodb ?? "",
+        KAFKA_BROKERS: kafka ?? "",
+        REDIS_URL: redis ?? "",
+        TABLE_PREFIX: uniqueName("p"),
+      }),
+    );
+    const client = new IngestGrpcClient({ address: `127.0.0.1:${platform.grpcPort}` });
+    try {
+      const ids = new IdFactory(clock);
+      const [alice, eve] = [ids.user(), ids.user()];
+      const chatId = await chatWith(platform, [alice]);
+      expect(await sendAndSync(client, chatId, alice, 2)).toEqual([1, 2]);
+      await expect(
+        client.persist({
+          chatId,
+          senderId: eve,
+          clientMessageId: "e-1",
+          content: "hi",
+          contentType: "text/plain",
+        }),
+      ).rejects.toSatisfy((error: unknown) => isAppError(error) && error.code === "NOT_A_MEMBER");
+      const live = await platform.adapters.nodes.liveNodes("ingest");
+      expect(live.map((node) => node.address)).toContain(`127.0.0.1:${platform.grpcPort}`);
+    } finally {
+      client.close();
+    }
+  });
+
   it("reports DynamoDB, Kafka and Redis up in /health and announces its node in Redis", async () => {
     const nodeId = uniqueName("gw-");
     const prefix = uniqueName("p");

@@ -1,9 +1,14 @@
 import type { AddressInfo } from "node:net";
+import { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import { type RunningGrpcServer, startGrpcServer } from "./grpc/grpc-server.js";
+import { addIngestService } from "./grpc/ingest-server.js";
 import { healthRoute } from "./health.js";
 import { sendJson } from "./http/json.js";
 import { createHttpServer, pathOf, type Route } from "./http/server.js";
+import { IdFactory } from "./ids.js";
+import type { IngestApi } from "./ingest-api.js";
 import type { Logger } from "./logger.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
@@ -17,6 +22,10 @@ import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 export interface RunningPlatform {
   readonly config: Config;
   readonly adapters: PlatformAdapters;
+  /** The durability plane of this process (embedded and ingest roles), called in-process. */
+  readonly ingest: IngestApi | undefined;
+  /** The internal gRPC server's port (ingest role). */
+  readonly grpcPort: number | undefined;
   readonly address: AddressInfo;
   /** `http://host:port` as a client on this machine reaches it. */
   readonly baseUrl: string;
@@ -27,6 +36,31 @@ export interface RunningPlatform {
 export async function startPlatform(config: Config, logger: Logger, clock: Clock): Promise<RunningPlatform> {
   const startedAt = clock.now();
   const adapters = await openAdapters(config, logger, clock);
+  const hostsIngest = config.role === "all" || config.role === "ingest";
+  const ingest = hostsIngest
+    ? new IngestService({
+        messageStore: adapters.messageStore,
+        chatStore: adapters.chatStore,
+        eventLog: adapters.eventLog,
+        clock,
+        ids: new IdFactory(clock),
+        logger,
+        producerId: config.nodeId,
+      })
+    : undefined;
+  let grpc: RunningGrpcServer | undefined;
+  if (config.role === "ingest" && ingest !== undefined) {
+    try {
+      grpc = await startGrpcServer({
+        host: config.host,
+        port: config.grpcPort,
+        register: (server) => addIngestService(server, ingest, { logger }),
+      });
+    } catch (error) {
+      await adapters.close();
+      throw error;
+    }
+  }
   const http = createHttpServer(logger);
   const identity = {
     service: SERVICE_NAME,
@@ -42,6 +76,7 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
   try {
     address = await http.listen(config.port, config.host);
   } catch (error) {
+    await grpc?.stop(0);
     await adapters.close();
     throw error;
   }
@@ -52,7 +87,8 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
   const nodes: NodeInfo[] = roles.map((role) => ({
     nodeId: config.role === "all" ? `${config.nodeId}-${role}` : config.nodeId,
     role,
-    address: `${host}:${address.port}`,
+    // Peers call ingest nodes over gRPC; every other role is reached over HTTP.
+    address: `${host}:${role === "ingest" && grpc !== undefined ? grpc.port : address.port}`,
     startedAt,
   }));
   const heartbeat = new NodeHeartbeat(adapters.nodes, nodes, config.nodeTtlMs, clock, logger);
@@ -60,6 +96,7 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
     await heartbeat.start();
   } catch (error) {
     await http.close(0);
+    await grpc?.stop(0);
     await adapters.close();
     throw error;
   }
@@ -68,12 +105,17 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
   return {
     config,
     adapters,
+    ingest,
+    grpcPort: grpc?.port,
     address,
     baseUrl,
     stop: (graceMs = config.shutdownGraceMs) => {
       stopping ??= (async () => {
         await heartbeat.stop();
         await http.close(graceMs);
+        // Sequencers finish their mailboxes and publish their outboxes before the adapters go away.
+        await grpc?.stop(graceMs);
+        await ingest?.shutdown();
         await adapters.close();
       })();
       return stopping;
