@@ -103,10 +103,20 @@ export function messagePersistedPayload(envelope: EventEnvelope): MessagePersist
   if (envelope.event_type !== "MessagePersisted") {
     throw new AppError("INVALID_MESSAGE", `expected MessagePersisted, got ${envelope.event_type}`);
   }
-  const strings = ["message_id", "chat_id", "sender_id", "content", "content_type", "client_message_id", "created_at"];
+  const strings = [
+    "message_id",
+    "chat_id",
+    "sender_id",
+    "content",
+    "content_type",
+    "client_message_id",
+    "created_at",
+  ];
   for (const field of strings) {
-    if (typeof payload[field] !== "string") throw new AppError("INVALID_MESSAGE", `MessagePersisted has no ${field}`);
+    if (typeof payload[field] !== "string")
+      throw new AppError("INVALID_MESSAGE", `MessagePersisted has no ${field}`);
   }
-  if (!isSequence(payload.sequence)) throw new AppError("INVALID_MESSAGE", "MessagePersisted has no sequence");
+  if (!isSequence(payload.sequence))
+    throw new AppError("INVALID_MESSAGE", "MessagePersisted has no sequence");
   return payload as unknown as MessagePersistedPayload;
 }
