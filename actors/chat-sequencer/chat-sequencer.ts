@@ -73,6 +73,8 @@ const MAX_PLACEMENT_ROUNDS = 8;
 interface Pending {
   readonly envelope: PersistEnvelope;
   claim?: IdempotencyRecord;
+  /** True when the client_message_id had been received before (its claim already existed). */
+  retried?: boolean;
 }
 
 interface Planned {
@@ -269,6 +271,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       if (existing === undefined)
         return { envelope: pending.envelope, message: this.messageOf(request, fresh, now), retried: false };
       claim = existing;
+      pending.retried = true;
     }
     // A claim from an earlier attempt (a crash, a lost reply, a twin on another owner): continue it.
     for (let attempt = 0; attempt < MAX_PLACEMENT_ROUNDS; attempt++) {
@@ -276,25 +279,27 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
         return {
           envelope: pending.envelope,
           message: this.messageOf(request, claim, this.options.clock.now()),
-          retried: true,
+          retried: pending.retried === true,
         };
       }
-      if (claim.sequence > next) return "reload";
-      if (claim.sequence <= this.tail) {
-        const stored = await this.options.messageStore.getMessage(this.options.chatId, claim.sequence);
-        if (stored?.clientMessageId === request.clientMessageId) {
-          this.recent.remember(stored);
-          pending.envelope.resolve({
-            messageId: stored.messageId,
-            sequence: stored.sequence,
-            createdAt: stored.createdAt,
-            deduplicated: true,
-          });
-          this.outbox.raiseTail(this.tail);
-          return "done";
-        }
+      // Above our tail the claimed sequence is unresolved: whoever holds the claim may still write this very
+      // message there, so the claim must not move until that sequence is known to hold something.
+      if (claim.sequence > this.tail) return "reload";
+      const stored = await this.options.messageStore.getMessage(this.options.chatId, claim.sequence);
+      if (stored === undefined) return "reload";
+      if (stored.clientMessageId === request.clientMessageId) {
+        this.recent.remember(stored);
+        pending.envelope.resolve({
+          messageId: stored.messageId,
+          sequence: stored.sequence,
+          createdAt: stored.createdAt,
+          deduplicated: true,
+        });
+        this.outbox.raiseTail(this.tail);
+        return "done";
       }
-      // The claimed sequence holds another message (or one we planned for another send): move the claim.
+      // The claimed sequence holds another message, so nobody can write this one there any more: moving the
+      // claim (keeping its message_id) cannot create a second copy.
       const moved = await this.options.messageStore.moveIdempotencyRecord(
         this.options.chatId,
         request.clientMessageId,
@@ -349,8 +354,9 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       traceIds,
     );
     // Not written: their claims point at sequences another owner holds; they are placed again.
-    return planned.slice(result.written).map(({ envelope, message }) => ({
+    return planned.slice(result.written).map(({ envelope, message, retried }) => ({
       envelope,
+      retried,
       claim: {
         chatId: this.options.chatId,
         clientMessageId: message.clientMessageId,
