@@ -23,6 +23,7 @@ import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { IdempotencyRecord, MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
 import type { Failpoints } from "./failpoints.js";
+import type { MembershipReader } from "./membership-reader.js";
 import { Outbox } from "./outbox.js";
 import { RecentSends } from "./recent-sends.js";
 
@@ -52,6 +53,8 @@ export interface ChatSequencerOptions {
   readonly chatId: ChatId;
   readonly messageStore: MessageStore;
   readonly chatStore: ChatStore;
+  /** The node's coalesced, strongly consistent membership checks. */
+  readonly memberships: MembershipReader;
   readonly eventLog: EventLog;
   readonly clock: Clock;
   readonly ids: IdFactory;
@@ -64,6 +67,7 @@ export interface ChatSequencerOptions {
   readonly recentSendsLimit: number;
   readonly publishRetryMs: number;
   readonly countersFlushMs: number;
+  readonly countersFlushMessages: number;
 }
 
 /** Rounds of "another owner took our sequence: reload and place again" before giving up for now. */
@@ -102,6 +106,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       failpoints: options.failpoints,
       retryMs: options.publishRetryMs,
       countersFlushMs: options.countersFlushMs,
+      countersFlushMessages: options.countersFlushMessages,
       maxBatch: 500,
     });
   }
@@ -193,7 +198,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     const allowed = new Set<UserId>();
     await Promise.all(
       senders.map(async (sender) => {
-        if (await this.options.chatStore.getMembership(this.options.chatId, sender)) allowed.add(sender);
+        if (await this.options.memberships.isMember(this.options.chatId, sender)) allowed.add(sender);
       }),
     );
     const refused = sends.filter((envelope) => !allowed.has(envelope.message.request.senderId));
@@ -377,7 +382,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
   }
 
   private async requireMember(userId: UserId): Promise<void> {
-    if (!(await this.options.chatStore.getMembership(this.options.chatId, userId)))
+    if (!(await this.options.memberships.isMember(this.options.chatId, userId)))
       throw await this.notMemberError();
   }
 

@@ -16,6 +16,7 @@ import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
 import { ChatSequencer, type SequencerMessage, type SequencerReply } from "./chat-sequencer.js";
 import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
+import { MembershipReader } from "./membership-reader.js";
 import { validateAck, validatePersist, validateSync } from "./validation.js";
 
 /**
@@ -44,7 +45,8 @@ export const INGEST_DEFAULTS = {
   idempotencyTtlMs: 7 * 24 * 60 * 60_000,
   recentSendsLimit: 1_000,
   publishRetryMs: 1_000,
-  countersFlushMs: 1_000,
+  countersFlushMs: 30_000,
+  countersFlushMessages: 1_000,
   maxBatch: 256,
 } as const;
 
@@ -53,6 +55,7 @@ export class IngestService implements IngestApi {
 
   constructor(options: IngestServiceOptions) {
     const logger = options.logger.child({ component: "ingest" });
+    const memberships = new MembershipReader(options.chatStore);
     this.host = new ActorHost<SequencerMessage, SequencerReply>({
       clock: options.clock,
       logger,
@@ -64,6 +67,7 @@ export class IngestService implements IngestApi {
           chatId: chatId as PersistRequest["chatId"],
           messageStore: options.messageStore,
           chatStore: options.chatStore,
+          memberships,
           eventLog: options.eventLog,
           clock: options.clock,
           ids: options.ids,
@@ -74,6 +78,7 @@ export class IngestService implements IngestApi {
           recentSendsLimit: INGEST_DEFAULTS.recentSendsLimit,
           publishRetryMs: INGEST_DEFAULTS.publishRetryMs,
           countersFlushMs: INGEST_DEFAULTS.countersFlushMs,
+          countersFlushMessages: INGEST_DEFAULTS.countersFlushMessages,
         }),
     });
   }

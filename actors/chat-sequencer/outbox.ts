@@ -25,8 +25,14 @@ export interface OutboxOptions {
   readonly failpoints: Failpoints;
   /** Pause before retrying a failed publication. */
   readonly retryMs: number;
-  /** chat_counters is written at most this often while publishing (and always when draining). */
+  /**
+   * chat_counters is written while publishing when this much time or `countersFlushMessages` messages have
+   * passed since the last write, and always when draining. Progress not yet written only means a new owner
+   * republishes a little more (duplicates are allowed, D4); each write costs a request, which would otherwise
+   * be a second write per message in a quiet chat.
+   */
   readonly countersFlushMs: number;
+  readonly countersFlushMessages: number;
   /** Records per publish call. */
   readonly maxBatch: number;
 }
@@ -35,7 +41,7 @@ export class Outbox {
   private publishedThrough = 0;
   private tail = 0;
   private flushedThrough = 0;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private lastFlushAt = 0;
   /** Written messages above `publishedThrough` that are still in memory, ascending. */
   private pending: StoredMessage[] = [];
   private readonly traceIds = new Map<number, string>();
@@ -47,6 +53,7 @@ export class Outbox {
 
   /** Where publication stands after activation; republishes (published_through, tail] at once (D4). */
   start(publishedThrough: number, tail: number): void {
+    this.lastFlushAt = this.options.clock.now();
     this.publishedThrough = Math.min(publishedThrough, tail);
     this.flushedThrough = this.publishedThrough;
     this.tail = tail;

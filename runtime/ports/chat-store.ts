@@ -70,6 +70,15 @@ export interface ChatStore {
   /** Strongly consistent: a removal that has returned is seen by the next read. */
   getMembership(chatId: ChatId, userId: UserId): Promise<MembershipRecord | undefined>;
 
+  /**
+   * Many membership reads in one round trip (DynamoDB BatchGetItem), each strongly consistent: the members
+   * among the given `(chat, user)` pairs, in no particular order. Lets a node check the senders of many
+   * chats with one request instead of one each.
+   */
+  getMemberships(
+    keys: ReadonlyArray<{ readonly chatId: ChatId; readonly userId: UserId }>,
+  ): Promise<MembershipRecord[]>;
+
   /** Removes a membership unless it is missing or its role is `owner`; false otherwise. */
   removeMembership(chatId: ChatId, userId: UserId): Promise<boolean>;
 

@@ -149,6 +149,31 @@ export function describeChatStoreContract(name: string, make: () => Promise<Chat
         expect(read && "mutedUntil" in read).toBe(false);
       });
 
+      it("reads many memberships of many chats at once, strongly consistent, members only", async () => {
+        const first = await groupWithMembers();
+        const second = await groupWithMembers();
+        const stranger = ids.user();
+        const keys = [
+          { chatId: first.chatId, userId: first.member },
+          { chatId: first.chatId, userId: stranger },
+          { chatId: second.chatId, userId: second.owner },
+          { chatId: second.chatId, userId: second.owner },
+          { chatId: second.chatId, userId: first.member },
+        ];
+        const found = await store.getMemberships(keys);
+        const pairs = found.map((m) => `${m.chatId}/${m.userId}/${m.role}`).sort();
+        expect(pairs).toEqual(
+          [`${first.chatId}/${first.member}/member`, `${second.chatId}/${second.owner}/owner`].sort(),
+        );
+        await store.removeMembership(first.chatId, first.member);
+        expect(await store.getMemberships(keys.slice(0, 1))).toEqual([]);
+        // More keys than one request carries (DynamoDB: 100) still come back whole.
+        const many = Array.from({ length: 150 }, () => ({ chatId: second.chatId, userId: ids.user() }));
+        expect(
+          await store.getMemberships([...many, { chatId: second.chatId, userId: second.member }]),
+        ).toHaveLength(1);
+      });
+
       it("a removal that returned is seen by the next read; the owner and non-members cannot be removed", async () => {
         const { chatId, owner, member } = await groupWithMembers();
         expect(await store.removeMembership(chatId, owner)).toBe(false);

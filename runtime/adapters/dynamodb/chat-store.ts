@@ -27,7 +27,7 @@ import {
 } from "./chat-items.js";
 import { conditionalWrite } from "./client.js";
 import { attributeNames, type Item, num, readNumber, str } from "./item-codec.js";
-import { getItem, queryItems } from "./reads.js";
+import { batchGetItems, getItem, queryItems } from "./reads.js";
 import type { DynamoStoreOptions } from "./store-options.js";
 import { tableName } from "./tables.js";
 
@@ -125,6 +125,19 @@ export class DynamoChatStore implements ChatStore {
   async getMembership(chatId: ChatId, userId: UserId): Promise<MembershipRecord | undefined> {
     const item = await getItem(this.client, this.memberships, membershipKey(chatId, userId), true);
     return item === undefined ? undefined : decodeMembership(item);
+  }
+
+  async getMemberships(
+    keys: ReadonlyArray<{ readonly chatId: ChatId; readonly userId: UserId }>,
+  ): Promise<MembershipRecord[]> {
+    const unique = [...new Map(keys.map((key) => [`${key.chatId}\u0000${key.userId}`, key])).values()];
+    const items = await batchGetItems(
+      this.client,
+      this.memberships,
+      unique.map(({ chatId, userId }) => membershipKey(chatId, userId)),
+      true,
+    );
+    return items.map(decodeMembership);
   }
 
   /** The owner can never be removed (spec §5: ownership transfer is out of scope, so a chat keeps one). */

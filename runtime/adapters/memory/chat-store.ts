@@ -90,6 +90,17 @@ export class MemoryChatStore implements ChatStore {
     return this.members.get(chatId)?.get(userId);
   }
 
+  async getMemberships(
+    keys: ReadonlyArray<{ readonly chatId: ChatId; readonly userId: UserId }>,
+  ): Promise<MembershipRecord[]> {
+    const found = new Map<string, MembershipRecord>();
+    for (const { chatId, userId } of keys) {
+      const membership = this.members.get(chatId)?.get(userId);
+      if (membership !== undefined) found.set(`${chatId}\u0000${userId}`, membership);
+    }
+    return [...found.values()];
+  }
+
   async removeMembership(chatId: ChatId, userId: UserId): Promise<boolean> {
     const membership = this.members.get(chatId)?.get(userId);
     if (membership === undefined || membership.role === "owner") return false;
