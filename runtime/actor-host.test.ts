@@ -41,8 +41,15 @@ class Probe implements ActorInstance<string, string> {
     }
   }
 
-  async drain(): Promise<void> {
+  static unfinished = 0;
+
+  async drain(): Promise<boolean> {
     Probe.log.push(`drain ${this.key}`);
+    if (Probe.unfinished > 0) {
+      Probe.unfinished--;
+      return false;
+    }
+    return true;
   }
 
   dispose(): void {
@@ -57,6 +64,7 @@ function host(clock = new ManualClock(0)) {
   Probe.failActivation = 0;
   Probe.crashOn = undefined;
   Probe.gate = undefined;
+  Probe.unfinished = 0;
   return new ActorHost<string, string>({
     create: (key) => new Probe(key),
     clock,
@@ -134,6 +142,31 @@ describe("ActorHost", () => {
     expect(actors.stateOf("c")).toBeUndefined();
     expect(Probe.log).toEqual(["activate c", "c:m", "drain c", "dispose c"]);
     expect(actors.activeKeys()).toEqual([]);
+  });
+
+  it("stays active when an idle drain cannot finish, and passivates after a later idle period that can", async () => {
+    const clock = new ManualClock(0);
+    const actors = host(clock);
+    Probe.unfinished = 1;
+    await actors.ask("c", "m");
+    await settle();
+    clock.advance(1_000);
+    await settle();
+    await settle();
+    expect(actors.stateOf("c")).toBe("ready.idle");
+    clock.advance(1_000);
+    await settle();
+    await settle();
+    expect(actors.stateOf("c")).toBeUndefined();
+    expect(Probe.log).toEqual(["activate c", "c:m", "drain c", "drain c", "dispose c"]);
+  });
+
+  it("passivates when it loses ownership even if its drain could not finish", async () => {
+    const actors = host();
+    Probe.unfinished = 1;
+    await actors.ask("c", "m");
+    await actors.passivate("c");
+    expect(actors.stateOf("c")).toBeUndefined();
   });
 
   it("finishes its mailbox before it passivates when it loses ownership", async () => {

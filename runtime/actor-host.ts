@@ -24,8 +24,12 @@ export interface ActorInstance<M, R> {
   activate(): Promise<void>;
   /** Handles queued messages in arrival order, settling each envelope. Throwing counts as a crash. */
   receive(batch: readonly Envelope<M, R>[]): Promise<void>;
-  /** Finishes background work before passivation (e.g. publishing an outbox); must be bounded. */
-  drain(): Promise<void>;
+  /**
+   * Finishes background work before passivation (e.g. publishing an outbox); must be bounded. Resolves false
+   * when work is left that cannot be finished now: an idle actor then stays active and tries again after
+   * another idle period; one that is stopping or losing ownership passivates anyway.
+   */
+  drain(): Promise<boolean>;
   /** Stops every timer and background task: the instance is being discarded (after a drain or a crash). */
   dispose(): void;
 }
@@ -229,7 +233,11 @@ export class ActorHost<M, R> {
   private async drain(key: string, mailbox: Mailbox<M, R>): Promise<void> {
     const { instance, lifecycle } = mailbox;
     try {
-      await instance?.drain();
+      const finished = (await instance?.drain()) ?? true;
+      if (!finished && lifecycle?.getSnapshot().context.drainReason === "idle") {
+        lifecycle.send({ type: "DRAIN_DEFERRED" });
+        return;
+      }
       lifecycle?.send({ type: "DRAINED" });
     } catch (error) {
       this.options.logger.warn(

@@ -138,8 +138,8 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     await this.persistAll(sends);
   }
 
-  async drain(): Promise<void> {
-    await this.outbox.drain();
+  async drain(): Promise<boolean> {
+    return this.outbox.drain();
   }
 
   dispose(): void {

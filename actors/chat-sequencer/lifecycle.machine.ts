@@ -3,7 +3,8 @@ import { assign, setup } from "xstate";
 /**
  * The lifecycle of a ChatSequencer actor (exported so it can be drawn). The actor host drives it: it
  * activates an actor on its first message, serves while `ready`, drains (finishes its mailbox, publishes its
- * outbox) when it has been idle for `idleTimeoutMs` or loses ownership, then passivates. A crash or a failed
+ * outbox) when it has been idle for `idleTimeoutMs` or loses ownership, then passivates; an idle actor whose
+ * outbox cannot be published yet goes back to `ready` and tries again later. A crash or a failed
  * activation ends in `failed`; the supervisor then discards the instance, and the next message activates a
  * fresh one from the database.
  */
@@ -17,6 +18,7 @@ export type LifecycleEvent =
   | { type: "WORK_DONE" }
   | { type: "DRAIN"; reason: "ownership_lost" | "shutdown" }
   | { type: "DRAINED" }
+  | { type: "DRAIN_DEFERRED" }
   | { type: "CRASHED"; reason: string };
 
 export interface LifecycleContext {
@@ -77,6 +79,12 @@ export const sequencerLifecycleMachine = setup({
     draining: {
       on: {
         DRAINED: "passivated",
+        // An idle actor that still has work it cannot finish now (an outbox while the log is down) stays.
+        DRAIN_DEFERRED: {
+          target: "ready",
+          guard: ({ context }) => context.drainReason === "idle",
+          actions: assign({ drainReason: null }),
+        },
         CRASHED: {
           target: "failed",
           actions: assign({ failure: ({ event }) => event.reason }),

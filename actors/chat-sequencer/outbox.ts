@@ -84,13 +84,21 @@ export class Outbox {
     return { publishedThrough: this.publishedThrough, tail: this.tail };
   }
 
-  /** Publishes what it can once more and records progress; bounded by one attempt. */
-  async drain(): Promise<void> {
-    if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+  /**
+   * Publishes what it can once more and records progress; bounded by one attempt. Resolves true when
+   * everything written is published, false when the log refused (a retry is then scheduled as usual).
+   */
+  async drain(): Promise<boolean> {
+    if (this.stopped) return false;
     await this.running;
-    if (!this.stopped && this.publishedThrough < this.tail) await this.publishAll();
-    if (!this.stopped) await this.flushCounters();
+    if (this.retryTimer !== undefined) {
+      this.options.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    if (this.publishedThrough < this.tail) await this.publishAll();
+    if (this.stopped || this.publishedThrough < this.tail) return false;
+    await this.flushCounters();
+    return true;
   }
 
   /** Stops all background work (the instance is being discarded). */
