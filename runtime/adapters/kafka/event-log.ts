@@ -32,6 +32,11 @@ export interface KafkaEventLogOptions {
   readonly maxWaitTimeMs?: number;
   /** Retries of a failed request before a call fails (kafkajs's default: 5, about 10 s of back-off). */
   readonly retries?: number;
+  /**
+   * How long one request may wait for a broker's answer (kafkajs's default: 30 s). A stopped broker is only
+   * noticed after this, times the attempts; the outbox keeps acknowledging sends meanwhile either way.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 const DEFAULT_HANDLER_RETRY_DELAY_MS = 500;
@@ -69,6 +74,7 @@ export class KafkaEventLog implements EventLog {
       brokers: [...options.brokers],
       clientId: options.clientId,
       ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeout: options.requestTimeoutMs }),
       ...kafkajsLogging(options.logger),
     });
   }
@@ -136,6 +142,7 @@ export class KafkaEventLog implements EventLog {
         })),
       });
     } catch (error) {
+      this.discardProducer();
       throw toAppError(error, `publishing to ${topic}`);
     }
     // One send writes one record batch per partition, in the given order: the n-th record of a partition in
@@ -241,6 +248,18 @@ export class KafkaEventLog implements EventLog {
       },
     );
     return this.producer;
+  }
+
+  /**
+   * After a failed send its outcome is unknown (a broker that stopped answering may still write the batch
+   * when it comes back), and kafkajs never resynchronises an idempotent producer's sequence numbers: every
+   * later send would fail with OUT_OF_ORDER_SEQUENCE_NUMBER. The next publish starts a new producer (a new
+   * producer id); a record written twice this way is a duplicate, which consumers dedupe (D4).
+   */
+  private discardProducer(): void {
+    const stale = this.producer;
+    this.producer = undefined;
+    void stale?.then((producer) => producer.disconnect()).catch(() => {});
   }
 
   private assertOpen(): void {
