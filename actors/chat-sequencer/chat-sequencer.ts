@@ -171,7 +171,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       const known = this.recent.get(clientMessageId);
       if (known !== undefined) {
         envelope.resolve({ ...known, deduplicated: true });
-        this.outbox.raiseTail(this.tail); // D4: a retry of a stored, unpublished message triggers publication
+        this.outbox.nudge(); // D4: a retry of a stored, unpublished message triggers publication
         continue;
       }
       const first = firstOfId.get(clientMessageId);
@@ -300,7 +300,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
           createdAt: stored.createdAt,
           deduplicated: true,
         });
-        this.outbox.raiseTail(this.tail);
+        this.outbox.nudge();
         return "done";
       }
       // The claimed sequence holds another message, so nobody can write this one there any more: moving the

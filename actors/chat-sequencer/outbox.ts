@@ -80,6 +80,17 @@ export class Outbox {
     }
   }
 
+  /**
+   * D4: a retry of a stored message whose event is not published yet triggers publication: a pending retry
+   * pause is cut short.
+   */
+  nudge(): void {
+    if (this.stopped || this.publishedThrough >= this.tail || this.retryTimer === undefined) return;
+    this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.kick();
+  }
+
   get position(): { readonly publishedThrough: number; readonly tail: number } {
     return { publishedThrough: this.publishedThrough, tail: this.tail };
   }

@@ -307,6 +307,35 @@ describe.skipIf(!dynamodb || !kafka)("Kafka outage during sends", () => {
   );
 
   it(
+    "a retry of an acknowledged, unpublished send publishes at once when the broker is back, without waiting for the retry pause (D4)",
+    async () => {
+      await withOutageRuntime(async (runtime) => {
+        await sendTimed(runtime, 1, 1);
+        await waitFor(() => runtime.ingest.sequencerOf(runtime.chatId)?.position.publishedThrough === 1, {
+          what: "publication before the outage",
+        });
+        pauseBroker();
+        const request = send(runtime.chatId, runtime.users[0], "acknowledged during the outage");
+        const acked = await runtime.ingest.persist(request);
+        expect(acked.sequence).toBe(2);
+        await waitFor(() => runtime.log.failures >= 1, {
+          timeoutMs: CLIENT_GIVES_UP_MS,
+          intervalMs: 250,
+          what: "a publish to the stopped broker to fail",
+        });
+        resumeBroker();
+        // The clock stands still: the outbox's retry pause never ends by itself; only the retry can start it.
+        expect(await runtime.ingest.persist(request)).toEqual({ ...acked, deduplicated: true });
+        await waitFor(() => runtime.ingest.sequencerOf(runtime.chatId)?.position.publishedThrough === 2, {
+          timeoutMs: RECOVERY_MS,
+          what: "publication triggered by the retry",
+        });
+      });
+    },
+    CLIENT_GIVES_UP_MS + RECOVERY_MS + 60_000,
+  );
+
+  it(
     "a chat that goes idle during a long outage still has every acknowledged message published once the broker is back, without further activity",
     async () => {
       await withOutageRuntime(async (runtime) => {
