@@ -390,20 +390,27 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
   private async sync(request: SyncRequest): Promise<SyncResult> {
     await this.requireMember(request.userId);
     const limit = Math.min(request.limit || SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT);
-    const tail = Math.max(this.tail, await this.readTail());
-    this.tail = tail;
-    const messages =
-      request.afterSequence >= tail
-        ? []
-        : await this.options.messageStore.readMessages(this.options.chatId, {
-            after: request.afterSequence,
-            before: tail + 1,
-            limit: limit + 1,
-            order: "asc",
-          });
+    // Stored sequences have no gaps (see the class comment), so everything stored above `afterSequence` is
+    // resolved and may be shown; no bound by the tail is needed, and one Query serves the page.
+    const messages = await this.options.messageStore.readMessages(this.options.chatId, {
+      after: request.afterSequence,
+      limit: limit + 1,
+      order: "asc",
+    });
+    const seen = messages.at(-1)?.sequence ?? 0;
+    if (seen > this.tail) {
+      // Another owner wrote these (a failover or handoff): learn them, and publish them too (duplicates are fine).
+      this.tail = seen;
+      this.outbox.raiseTail(seen);
+    }
     const page = messages.slice(0, limit);
     const last = page.at(-1)?.sequence ?? request.afterSequence;
-    return { messages: page, hasMore: messages.length > limit, nextSequence: last + 1, lastSequence: tail };
+    return {
+      messages: page,
+      hasMore: messages.length > limit,
+      nextSequence: last + 1,
+      lastSequence: this.tail,
+    };
   }
 
   /** D8: cumulative, monotonic; an ack above the visible tail is ignored. */
