@@ -160,7 +160,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     }
   }
 
-  /** A run of consecutive sends: memory dedup, one membership read per sender, then claims and one append. */
+  /** A run of consecutive sends: memory dedup, one membership read per sender, then each send placed. */
   private async persistAll(sends: readonly PersistEnvelope[]): Promise<void> {
     if (sends.length === 0) return;
     const fresh: PersistEnvelope[] = [];
@@ -221,41 +221,35 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
   }
 
   /**
-   * Gives every send a sequence and writes it. Each round plans `tail+1, tail+2, …` (claiming as it goes),
-   * appends the planned run in order, and acknowledges what was written; a conflict means another owner
-   * wrote above our tail, so the tail is reloaded and the rest placed again.
+   * Gives every send a sequence and writes it, one after another: a send is claimed at `tail + 1` only once
+   * `tail` is written, so a claim left behind by a crash always points at most one past the stored tail,
+   * where its own retry, or the next send, resolves it (a claim further ahead could wait for a sequence
+   * that nobody ever writes). A conflict means another owner wrote above our tail: the tail is reloaded and
+   * the send placed again.
    */
-  private async place(sends: Pending[]): Promise<void> {
-    let queue = sends;
-    for (let round = 1; queue.length > 0; round++) {
-      if (round > MAX_PLACEMENT_ROUNDS) {
-        const error = new AppError("SERVICE_UNAVAILABLE", "the chat is contended; retry", {
-          details: { chat_id: this.options.chatId },
-        });
-        for (const { envelope } of queue) envelope.reject(error);
-        return;
+  private async place(sends: readonly Pending[]): Promise<void> {
+    for (const send of sends) await this.placeOne(send);
+  }
+
+  private async placeOne(send: Pending): Promise<void> {
+    let pending = send;
+    for (let round = 1; round <= MAX_PLACEMENT_ROUNDS; round++) {
+      const outcome = await this.plan(pending, toSequence(this.tail + 1));
+      if (outcome === "done") return;
+      if (outcome !== "reload") {
+        this.options.failpoints.hit("after-claim");
+        const [leftover] = await this.write([outcome]);
+        if (leftover === undefined) return;
+        pending = leftover;
       }
-      const planned: Planned[] = [];
-      let rest: Pending[] = [];
-      for (let i = 0; i < queue.length; i++) {
-        const pending = queue[i] as Pending;
-        const next = toSequence(this.tail + planned.length + 1);
-        const outcome = await this.plan(pending, next);
-        if (outcome === "reload") {
-          rest = queue.slice(i);
-          break;
-        }
-        if (outcome !== "done") planned.push(outcome);
-      }
-      this.options.failpoints.hit("after-claim");
-      const leftover = await this.write(planned);
-      queue = [...leftover, ...rest];
-      if (queue.length > 0) {
-        const tail = await this.readTail();
-        this.tail = Math.max(this.tail, tail);
-        this.outbox.raiseTail(this.tail);
-      }
+      this.tail = Math.max(this.tail, await this.readTail());
+      this.outbox.raiseTail(this.tail);
     }
+    pending.envelope.reject(
+      new AppError("SERVICE_UNAVAILABLE", "the chat is contended; retry", {
+        details: { chat_id: this.options.chatId },
+      }),
+    );
   }
 
   /** Decides where one send goes: planned at `next`, already answered ("done"), or "reload" the tail first. */

@@ -316,4 +316,31 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
       await expectPublished(chatId, 3);
     });
   });
+
+  it("a crash while several sends wait in the mailbox leaves at most one claim, so a later send's retry alone succeeds", async () => {
+    const [alice, bob] = [fixture.ids.user(), fixture.ids.user()];
+    const chatId = await fixture.chatWith([alice, bob]);
+    const failpoints = new CrashRecorder();
+    const doomed = fixture.runtime({ failpoints, producerId: uniqueName("doomed-") });
+    expect((await doomed.persist(send(chatId, alice, "before"))).sequence).toBe(1);
+    failpoints.armed.arm("after-claim");
+    const [first, second] = [randomUUID(), randomUUID()];
+    // A sync keeps the mailbox busy while both sends queue behind it, so they are handled as one run; the
+    // crash hits the first one's claim.
+    const busy = doomed.sync({ chatId, userId: alice, afterSequence: 0 });
+    const outcomes = await Promise.allSettled([
+      doomed.persist(send(chatId, alice, "first", first)),
+      doomed.persist(send(chatId, bob, "second", second)),
+    ]);
+    await busy;
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    abandon(doomed);
+    expect(await fixture.messageStore.getIdempotencyRecord(chatId, second)).toBeUndefined();
+
+    // Only the second client retries (the first never comes back): it must not wait for sequence 2.
+    await withFreshRuntime(async (fresh) => {
+      expect((await fresh.persist(send(chatId, bob, "second, retried", second))).sequence).toBe(2);
+      expect(await expectOneCopyNoGap(fresh, chatId, bob, second, 2)).toBe(2);
+    });
+  });
 });
