@@ -238,7 +238,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       if (outcome === "done") return;
       if (outcome !== "reload") {
         this.options.failpoints.hit("after-claim");
-        const [leftover] = await this.write([outcome]);
+        const leftover = await this.write(outcome);
         if (leftover === undefined) return;
         pending = leftover;
       }
@@ -327,44 +327,39 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     };
   }
 
-  /** Appends the planned run, acknowledges what was written, and returns what must be placed again. */
-  private async write(planned: readonly Planned[]): Promise<Pending[]> {
-    if (planned.length === 0) return [];
-    const messages = planned.map((entry) => entry.message);
-    const result = await this.options.messageStore.appendMessages(this.options.chatId, messages);
+  /**
+   * Writes one planned send and acknowledges it; returns it again, holding its claim, when another owner
+   * already holds its sequence, so it is placed again.
+   */
+  private async write(planned: Planned): Promise<Pending | undefined> {
+    const { envelope, message, retried } = planned;
+    const result = await this.options.messageStore.appendMessages(this.options.chatId, [message]);
     this.options.failpoints.hit("after-message-write");
-    const written = planned.slice(0, result.written);
-    const traceIds = new Map<number, string>();
-    for (const { envelope, message, retried } of written) {
-      this.recent.remember(message);
-      const traceId = envelope.message.request.traceId;
-      if (traceId !== undefined) traceIds.set(message.sequence, traceId);
-      envelope.resolve({
-        messageId: message.messageId,
-        sequence: message.sequence,
-        createdAt: message.createdAt,
-        deduplicated: retried,
-      });
+    if (result.written === 0) {
+      return {
+        envelope,
+        retried,
+        claim: {
+          chatId: this.options.chatId,
+          clientMessageId: message.clientMessageId,
+          messageId: message.messageId,
+          sequence: message.sequence,
+          createdAt: message.createdAt,
+          expiresAt: message.createdAt + this.options.idempotencyTtlMs,
+        },
+      };
     }
-    if (written.length > 0) this.tail = (written.at(-1) as Planned).message.sequence;
+    this.recent.remember(message);
+    this.tail = message.sequence;
+    envelope.resolve({
+      messageId: message.messageId,
+      sequence: message.sequence,
+      createdAt: message.createdAt,
+      deduplicated: retried,
+    });
     this.options.failpoints.hit("after-ack-before-publication");
-    this.outbox.append(
-      written.map((entry) => entry.message),
-      traceIds,
-    );
-    // Not written: their claims point at sequences another owner holds; they are placed again.
-    return planned.slice(result.written).map(({ envelope, message, retried }) => ({
-      envelope,
-      retried,
-      claim: {
-        chatId: this.options.chatId,
-        clientMessageId: message.clientMessageId,
-        messageId: message.messageId,
-        sequence: message.sequence,
-        createdAt: message.createdAt,
-        expiresAt: message.createdAt + this.options.idempotencyTtlMs,
-      },
-    }));
+    this.outbox.append(message, envelope.message.request.traceId);
+    return undefined;
   }
 
   private async readTail(): Promise<number> {

@@ -60,13 +60,11 @@ export class Outbox {
     this.kick();
   }
 
-  /** Messages just written, in sequence order, directly above the known tail. */
-  append(messages: readonly StoredMessage[], traceIds: ReadonlyMap<number, string>): void {
-    for (const message of messages) {
-      if (message.sequence <= this.tail) continue;
+  /** A message just written, directly above the known tail. */
+  append(message: StoredMessage, traceId: string | undefined): void {
+    if (message.sequence > this.tail) {
       this.pending.push(message);
       this.tail = message.sequence;
-      const traceId = traceIds.get(message.sequence);
       if (traceId !== undefined) this.traceIds.set(message.sequence, traceId);
     }
     this.kick();
