@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../deploy/local/free-port.js";
+import { createActiveChat } from "../test/support/chats.js";
 import { engineEndpoint, uniqueName } from "../test/support/engines.js";
 import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
 import { SystemClock } from "./clock.js";
@@ -39,32 +40,13 @@ async function health(platform: RunningPlatform): Promise<{ status: number; body
 }
 
 /** An active chat with the given members, written straight to the platform's chat store. */
-async function chatWith(platform: RunningPlatform, members: readonly UserId[]): Promise<ChatId> {
-  const ids = new IdFactory(clock);
-  const chatId = ids.chat();
-  const now = clock.now();
-  const [owner = ids.user()] = members;
-  await platform.adapters.chatStore.createChat({
-    chatId,
-    chatType: "group",
-    name: "platform test",
-    createdBy: owner,
-    status: "active",
-    memberCount: members.length,
-    createdAt: now,
-    updatedAt: now,
-  });
-  for (const userId of members) {
-    await platform.adapters.chatStore.addMembership({
-      chatId,
-      userId,
-      role: "member",
-      joinedAt: now,
-      updatedAt: now,
-    });
-  }
-  return chatId;
-}
+const chatWith = (platform: RunningPlatform, members: readonly UserId[]): Promise<ChatId> =>
+  createActiveChat(
+    platform.adapters.chatStore,
+    { ids: new IdFactory(clock), clock },
+    members,
+    "platform test",
+  );
 
 async function sendAndSync(
   ingest: IngestApi,

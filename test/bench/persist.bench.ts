@@ -16,6 +16,7 @@ import { SystemClock } from "../../runtime/clock.js";
 import { type ChatId, IdFactory, type UserId } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
 import { TOPICS } from "../../runtime/topics.js";
+import { createActiveChat } from "../support/chats.js";
 import { uniqueName } from "../support/engines.js";
 
 /**
@@ -269,26 +270,8 @@ async function main(): Promise<void> {
     };
 
     // Test data straight through the chat store: an active chat and its members.
-    const createChat = async (members: readonly UserId[]): Promise<ChatId> => {
-      const chatId = ids.chat();
-      const now = clock.now();
-      const owner = members[0] as UserId;
-      await chatStore.createChat({
-        chatId,
-        chatType: "group",
-        name: "bench",
-        createdBy: owner,
-        status: "active",
-        memberCount: members.length,
-        createdAt: now,
-        updatedAt: now,
-      });
-      for (const [index, userId] of members.entries()) {
-        const role = index === 0 ? "owner" : "member";
-        await chatStore.addMembership({ chatId, userId, role, joinedAt: now, updatedAt: now });
-      }
-      return chatId;
-    };
+    const createChat = (members: readonly UserId[]): Promise<ChatId> =>
+      createActiveChat(chatStore, { ids, clock }, members, "bench");
     const persist = (chatId: ChatId, senderId: UserId) =>
       ingest.persist({
         chatId,

@@ -16,6 +16,7 @@ import { type ChatId, IdFactory, type UserId } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
 import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
 import { TOPICS } from "../../runtime/topics.js";
+import { createActiveChat } from "./chats.js";
 import { uniqueName } from "./engines.js";
 
 /**
@@ -98,34 +99,7 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
       runtimes.push(service);
       return service;
     },
-    chatWith: async (members) => {
-      const chatId = ids.chat();
-      const now = clock.now();
-      const owner = members[0];
-      if (owner === undefined) throw new Error("a chat needs members");
-      await chatStore.createChat({
-        chatId,
-        chatType: "group",
-        name: "test chat",
-        createdBy: owner,
-        status: "active",
-        memberCount: members.length,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await Promise.all(
-        members.map((userId, index) =>
-          chatStore.addMembership({
-            chatId,
-            userId,
-            role: index === 0 ? "owner" : "member",
-            joinedAt: now,
-            updatedAt: now,
-          }),
-        ),
-      );
-      return chatId;
-    },
+    chatWith: (members) => createActiveChat(chatStore, { ids, clock }, members),
     cleanup: async () => {
       for (const runtime of runtimes) {
         for (const chatId of runtime.host.activeKeys()) runtime.sequencerOf(chatId)?.dispose();
