@@ -172,7 +172,6 @@ async function main(): Promise<void> {
   const { quick, out } = parseArgs(process.argv.slice(2));
   const durationMs = quick ? 3_000 : 10_000;
   const warmupMs = quick ? 1_000 : 2_000;
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const external = process.env.DYNAMODB_ENDPOINT;
   const dynalite: DynaliteServer | undefined =
     external === undefined ? await startDynalite({ progress: say }) : undefined;
