@@ -1,0 +1,39 @@
+import type { ConnectionId, UserId } from "./ids.js";
+import type { StoredMessage } from "./ports/message-store.js";
+
+/**
+ * The connection plane's service contract (proto `messaging.v1.GatewayService`), called by fanout workers
+ * (D7) and chat management (session revocation). In one process the gateway object is called directly; in
+ * a cluster through the gRPC client; both implement this interface, so callers do not know which.
+ */
+export interface Delivery {
+  /** Recipient: the gateway pushes to each connection of this user that it holds. */
+  readonly userId: UserId;
+  readonly message: StoredMessage;
+  /** The connection that sent the message had its ack and needs no push. */
+  readonly excludeConnectionId?: ConnectionId;
+}
+
+export interface DeliverResult {
+  /** Pushes enqueued to sockets. */
+  readonly delivered: number;
+  /** Deliveries for users with no connection on this gateway. */
+  readonly noConnection: number;
+  /** Pushes refused by backpressure (slow consumers); those clients heal by sync. */
+  readonly dropped: number;
+}
+
+export interface CloseConnectionsRequest {
+  readonly userId: UserId;
+  /** Only the connections of this session; absent = every connection of the user. */
+  readonly sessionId?: string;
+  /** A `connection_closing` reason of spec/protocol.md §7, e.g. `token_expired` for a revoked session. */
+  readonly reason: string;
+}
+
+export interface GatewayApi {
+  /** One call carries every delivery for this gateway (batched). Never retried by callers: sync heals. */
+  deliver(deliveries: readonly Delivery[]): Promise<DeliverResult>;
+  /** Closes the matching connections with a `connection_closing` frame; returns how many were closed. */
+  closeConnections(request: CloseConnectionsRequest): Promise<number>;
+}
