@@ -131,6 +131,167 @@ export const OPTIONS = {
     description: "How long a stopping process lets connections and actors drain before it closes them.",
     schema: positiveInt.default(10_000),
   }),
+  // --- placement (runtime/placement/): the ring, routing to owners, the operator API ---
+  ringRefreshMs: option({
+    env: "RING_REFRESH_MS",
+    description:
+      "How often a node re-reads the ring configuration and the live ingest nodes (D5); callers told NOT_OWNER refresh at once.",
+    schema: positiveInt.min(50).default(1_000),
+  }),
+  ringAutoJoin: option({
+    env: "RING_AUTO_JOIN",
+    description:
+      "An ingest node that is not a ring member adds itself at start-up (an operator's `drain` stays in force). `false`: operators add nodes with `npm run ring -- add`.",
+    schema: bool.default(true),
+  }),
+  ringWeight: option({
+    env: "RING_WEIGHT",
+    description: "Weight an ingest node joins the ring with (relative share of chats).",
+    schema: positiveInt.max(10_000).default(100),
+  }),
+  routingBudgetMs: option({
+    env: "ROUTING_BUDGET_MS",
+    description:
+      "How long a call to a chat's owner may spend on retries (NOT_OWNER, an unreachable node) before it fails with SERVICE_UNAVAILABLE; covers NODE_TTL_MS plus a ring refresh, so failovers delay sends instead of failing them.",
+    schema: positiveInt.default(20_000),
+  }),
+  adminToken: option({
+    env: "ADMIN_TOKEN",
+    description:
+      "Bearer token of the operator API (`/admin/ring`, `npm run ring`). Unset: the admin API is disabled, except in dev mode, where it is `dev-admin-token`.",
+    schema: z.string().min(8).optional(),
+  }),
+  // --- chat management (chatmgmt/): auth, OTP, sessions, REST/gRPC ---
+  chatGrpcPort: option({
+    env: "CHAT_GRPC_PORT",
+    description: "Port of the chat-management gRPC server (ChatService) of a chatmgmt process (0 = any free port).",
+    schema: port.default(7072),
+  }),
+  jwtPrivateKeyFile: option({
+    env: "JWT_PRIVATE_KEY_FILE",
+    description:
+      "PEM (PKCS#8) RSA private key that signs access tokens; created with a new RSA-2048 key if missing. Every chatmgmt process of a cluster must share it.",
+    schema: z.string().min(1).optional(),
+    defaultLabel: "{DATA_DIR}/jwt-signing-key.pem",
+  }),
+  accessTokenTtlS: option({
+    env: "ACCESS_TOKEN_TTL_S",
+    description: "Lifetime of access JWTs in seconds (D11: 15-60 min).",
+    schema: positiveInt.min(60).max(3600).default(3600),
+  }),
+  refreshTokenTtlS: option({
+    env: "REFRESH_TOKEN_TTL_S",
+    description: "Lifetime of a session and its refresh tokens in seconds; rotation never extends it.",
+    schema: positiveInt.default(30 * 24 * 3600),
+  }),
+  otpPepper: option({
+    env: "OTP_PEPPER",
+    description:
+      "Secret key of the HMAC under which OTP codes are stored (>= 16 chars). Unset: a random one per process (pending codes die with it).",
+    schema: z.string().min(16).optional(),
+  }),
+  otpTtlS: option({
+    env: "OTP_TTL_S",
+    description: "How long a one-time code is valid, in seconds.",
+    schema: positiveInt.default(300),
+  }),
+  otpMaxAttempts: option({
+    env: "OTP_MAX_ATTEMPTS",
+    description: "Wrong codes allowed per code; reaching it locks the phone out.",
+    schema: positiveInt.default(5),
+  }),
+  otpLockoutS: option({
+    env: "OTP_LOCKOUT_S",
+    description: "How long a phone is locked out after too many wrong codes, in seconds.",
+    schema: positiveInt.default(900),
+  }),
+  otpRequestsPerPhone: option({
+    env: "OTP_REQUESTS_PER_PHONE",
+    description: "Codes a phone number may request per OTP_REQUEST_WINDOW_S.",
+    schema: positiveInt.default(3),
+  }),
+  otpRequestsPerIp: option({
+    env: "OTP_REQUESTS_PER_IP",
+    description: "Codes one client IP may request per OTP_REQUEST_WINDOW_S.",
+    schema: positiveInt.default(10),
+  }),
+  otpRequestWindowS: option({
+    env: "OTP_REQUEST_WINDOW_S",
+    description: "Window of the per-phone and per-IP OTP request limits, in seconds.",
+    schema: positiveInt.default(900),
+  }),
+  maxSessionsPerUser: option({
+    env: "MAX_SESSIONS_PER_USER",
+    description: "Sessions a user may hold; a new login evicts the oldest beyond it.",
+    schema: positiveInt.default(5),
+  }),
+  maxGroupMembers: option({
+    env: "MAX_GROUP_MEMBERS",
+    description: "Largest group chat, owner included (D9).",
+    schema: positiveInt.min(2).default(100),
+  }),
+  // Connection plane (gateway/limits.ts holds the same defaults and the meaning of each).
+  jwksUrl: option({
+    env: "JWKS_URL",
+    description:
+      "Chat management's JWKS (`.../.well-known/jwks.json`) a gateway verifies access tokens with; cached, refetched on an unknown `kid`. Unset: the in-process key set (embedded).",
+    schema: optionalUrl,
+  }),
+  wsHeartbeatIntervalMs: option({
+    env: "WS_HEARTBEAT_INTERVAL_MS",
+    description: "Client heartbeat period announced in `connection_established` (D6).",
+    schema: positiveInt.default(30_000),
+  }),
+  wsIdleTimeoutMs: option({
+    env: "WS_IDLE_TIMEOUT_MS",
+    description: "A connection without a heartbeat this long closes with `idle_timeout` (2x the period, D6).",
+    schema: positiveInt.default(60_000),
+  }),
+  wsMaxFrameBytes: option({
+    env: "WS_MAX_FRAME_BYTES",
+    description: "Largest client frame; larger ones get `INVALID_MESSAGE` (protocol §4: 64 KiB).",
+    schema: positiveInt.default(64 * 1024),
+  }),
+  wsOutboundMaxMessages: option({
+    env: "WS_OUTBOUND_MAX_MESSAGES",
+    description: "Outbound push buffer per connection, in messages (D9); `SLOW_CONSUMER` at 95%.",
+    schema: positiveInt.default(1000),
+  }),
+  wsOutboundMaxBytes: option({
+    env: "WS_OUTBOUND_MAX_BYTES",
+    description: "Outbound push buffer per connection, in bytes (D9: 1 MiB).",
+    schema: positiveInt.default(1024 * 1024),
+  }),
+  wsSlowConsumerGraceMs: option({
+    env: "WS_SLOW_CONSUMER_GRACE_MS",
+    description: "Time between `SLOW_CONSUMER` and `connection_closing{slow_consumer}` if the buffer stays full.",
+    schema: positiveInt.default(5_000),
+  }),
+  wsSendPerChatPerSecond: option({
+    env: "WS_SEND_PER_CHAT_PER_S",
+    description: "`send_message` per chat per connection, sustained (D9: 10/s).",
+    schema: positiveInt.default(10),
+  }),
+  wsSendPerChatBurst: option({
+    env: "WS_SEND_PER_CHAT_BURST",
+    description: "`send_message` per chat per connection, burst (D9: 20).",
+    schema: positiveInt.default(20),
+  }),
+  wsSendPerConnectionPerSecond: option({
+    env: "WS_SEND_PER_CONNECTION_PER_S",
+    description: "`send_message` per connection over all chats (D9: 30/s).",
+    schema: positiveInt.default(30),
+  }),
+  routingRefreshMs: option({
+    env: "ROUTING_REFRESH_MS",
+    description: "How often a gateway refreshes its connections' routing entries (D6: 10 s).",
+    schema: positiveInt.default(10_000),
+  }),
+  routingTtlMs: option({
+    env: "ROUTING_TTL_MS",
+    description: "TTL of routing entries; must exceed ROUTING_REFRESH_MS (D6: 30 s).",
+    schema: positiveInt.default(30_000),
+  }),
 } as const;
 
 type Options = typeof OPTIONS;

@@ -19,13 +19,36 @@ export const PROTOCOL_ERROR_CODES = [
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
 /**
+ * Codes of the REST API only (spec/rest-data-auth-chats.md §1): public like the protocol's codes, but never
+ * sent in a WebSocket frame.
+ */
+export const REST_ERROR_CODES = [
+  "BAD_REQUEST",
+  "VALIDATION_ERROR",
+  "INVALID_OPERATION",
+  "CHAT_FULL",
+  "DEVICE_MISMATCH",
+  "INVALID_OTP",
+  "INVALID_REFRESH_TOKEN",
+  "USER_NOT_FOUND",
+  "CONFLICT",
+  "IDEMPOTENCY_KEY_REUSED",
+  "ALREADY_A_MEMBER",
+  "PAYLOAD_TOO_LARGE",
+  "UNPROCESSABLE_ENTITY",
+] as const;
+export type RestErrorCode = (typeof REST_ERROR_CODES)[number];
+
+/**
  * Codes that stay between our own processes. `NOT_OWNER`: an ingest node was asked about a chat it does not
  * own (D5); callers refresh the ring and retry. `CONFIG_INVALID`: start-up refused a configuration.
  */
 export const INTERNAL_ERROR_CODES = ["NOT_OWNER", "CONFIG_INVALID"] as const;
 export type InternalErrorCode = (typeof INTERNAL_ERROR_CODES)[number];
 
-export type ErrorCode = ProtocolErrorCode | InternalErrorCode;
+export type ErrorCode = ProtocolErrorCode | RestErrorCode | InternalErrorCode;
+/** The codes a client may see: the protocol's and the REST API's. */
+export type PublicErrorCode = ProtocolErrorCode | RestErrorCode;
 
 /** HTTP status of each code, from spec/protocol.md §6; internal codes answer as server faults. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -40,6 +63,19 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
   SLOW_CONSUMER: 429,
+  BAD_REQUEST: 400,
+  VALIDATION_ERROR: 400,
+  INVALID_OPERATION: 400,
+  CHAT_FULL: 400,
+  DEVICE_MISMATCH: 401,
+  INVALID_OTP: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  USER_NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  ALREADY_A_MEMBER: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE_ENTITY: 422,
   NOT_OWNER: 503,
   CONFIG_INVALID: 500,
 };
@@ -57,6 +93,19 @@ export const RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   INTERNAL_ERROR: true,
   SERVICE_UNAVAILABLE: true,
   SLOW_CONSUMER: true,
+  BAD_REQUEST: false,
+  VALIDATION_ERROR: false,
+  INVALID_OPERATION: false,
+  CHAT_FULL: false,
+  DEVICE_MISMATCH: false,
+  INVALID_OTP: false,
+  INVALID_REFRESH_TOKEN: false,
+  USER_NOT_FOUND: false,
+  CONFLICT: true,
+  IDEMPOTENCY_KEY_REUSED: false,
+  ALREADY_A_MEMBER: false,
+  PAYLOAD_TOO_LARGE: false,
+  UNPROCESSABLE_ENTITY: false,
   NOT_OWNER: true,
   CONFIG_INVALID: false,
 };
@@ -82,7 +131,7 @@ export class AppError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
-    this.public = (options.public ?? true) && isProtocolErrorCode(code);
+    this.public = (options.public ?? true) && isPublicErrorCode(code);
   }
 
   get httpStatus(): number {
@@ -97,6 +146,9 @@ export class AppError extends Error {
 export const isProtocolErrorCode = (code: string): code is ProtocolErrorCode =>
   (PROTOCOL_ERROR_CODES as readonly string[]).includes(code);
 
+export const isPublicErrorCode = (code: string): code is PublicErrorCode =>
+  isProtocolErrorCode(code) || (REST_ERROR_CODES as readonly string[]).includes(code);
+
 export const isAppError = (value: unknown): value is AppError => value instanceof AppError;
 
 /** Any thrown value as an AppError; unknown failures become a non-public INTERNAL_ERROR keeping the cause. */
@@ -107,11 +159,11 @@ export function toAppError(value: unknown): AppError {
 
 /** What a client may see of an error: internals are replaced by a generic text. */
 export function publicView(error: AppError): {
-  code: ProtocolErrorCode;
+  code: PublicErrorCode;
   message: string;
   details?: ErrorDetails;
 } {
-  if (!error.public || !isProtocolErrorCode(error.code)) {
+  if (!error.public || !isPublicErrorCode(error.code)) {
     const code: ProtocolErrorCode = error.code === "NOT_OWNER" ? "SERVICE_UNAVAILABLE" : "INTERNAL_ERROR";
     return { code, message: code === "SERVICE_UNAVAILABLE" ? "service unavailable" : "internal error" };
   }

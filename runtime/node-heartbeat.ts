@@ -14,7 +14,8 @@ export class NodeHeartbeat {
 
   constructor(
     private readonly registry: NodeRegistry,
-    private readonly nodes: readonly NodeInfo[],
+    /** The nodes to announce, read at every beat so that changing facts (placement progress) travel along. */
+    private readonly nodes: readonly NodeInfo[] | (() => readonly NodeInfo[]),
     private readonly ttlMs: number,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -35,7 +36,7 @@ export class NodeHeartbeat {
     this.running = false;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     await this.inFlight;
-    await Promise.allSettled(this.nodes.map((node) => this.registry.leave(node.nodeId)));
+    await Promise.allSettled(this.current().map((node) => this.registry.leave(node.nodeId)));
   }
 
   private schedule(): void {
@@ -49,6 +50,16 @@ export class NodeHeartbeat {
   }
 
   private async beat(): Promise<void> {
-    await Promise.all(this.nodes.map((node) => this.registry.heartbeat(node, this.ttlMs)));
+    await Promise.all(this.current().map((node) => this.registry.heartbeat(node, this.ttlMs)));
+  }
+
+  /** Beats now rather than at the next tick (e.g. once a handoff finished, so operators see it at once). */
+  async beatNow(): Promise<void> {
+    if (!this.running) return;
+    await this.beat().catch((error: unknown) => this.logger.warn({ err: error }, "node heartbeat failed"));
+  }
+
+  private current(): readonly NodeInfo[] {
+    return typeof this.nodes === "function" ? this.nodes() : this.nodes;
   }
 }

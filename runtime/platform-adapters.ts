@@ -1,9 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { scanChatIds } from "./adapters/dynamodb/chat-scan.js";
 import { DynamoChatStore } from "./adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "./adapters/dynamodb/client.js";
 import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
 import { DynamoMessageStore } from "./adapters/dynamodb/message-store.js";
+import { DynamoRingStore } from "./adapters/dynamodb/ring-store.js";
 import { ensureTables } from "./adapters/dynamodb/tables.js";
 import { KafkaEventLog } from "./adapters/kafka/event-log.js";
 import { MemoryConnectionRegistry } from "./adapters/memory/connection-registry.js";
@@ -19,6 +21,7 @@ import type { Logger } from "./logger.js";
 import type { ChatStore } from "./ports/chat-store.js";
 import type { EventLog } from "./ports/event-log.js";
 import type { MessageStore } from "./ports/message-store.js";
+import type { RingStore } from "./ports/ring-store.js";
 import type { ConnectionRegistry, NodeRegistry } from "./ports/routing.js";
 import { topicSpecs } from "./topics.js";
 
@@ -33,6 +36,10 @@ export interface PlatformAdapters {
   readonly eventLog: EventLog;
   readonly connections: ConnectionRegistry;
   readonly nodes: NodeRegistry;
+  /** The durable ring configuration of D5. */
+  readonly ringStore: RingStore;
+  /** Chat ids for operators' placement plans (a Scan: never on a request path). */
+  readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
   /** What `/health` probes, naming the adapter behind each port. */
   readonly checks: readonly DependencyCheck[];
   /** Closes clients and stops embedded engines, in reverse order of opening. */
@@ -67,6 +74,8 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     const storeOptions = { client: dynamo, tablePrefix: config.tablePrefix, clock };
     const messageStore = new DynamoMessageStore(storeOptions);
     const chatStore = new DynamoChatStore(storeOptions);
+    const ringStore = new DynamoRingStore(storeOptions);
+    const chatIds = (limit: number) => scanChatIds(dynamo, config.tablePrefix, limit);
 
     // Event log: Kafka in a cluster, the in-process partitioned log when embedded (same port, same contract).
     const brokers = config.kafkaBrokers?.split(",");
@@ -113,7 +122,7 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
         check: () => nodes.liveNodes(),
       },
     ];
-    return { messageStore, chatStore, eventLog, connections, nodes, checks, close };
+    return { messageStore, chatStore, eventLog, connections, nodes, ringStore, chatIds, checks, close };
   } catch (error) {
     await close();
     throw error;

@@ -8,9 +8,10 @@ import { healthRoute } from "./health.js";
 import { sendJson } from "./http/json.js";
 import { createHttpServer, pathOf, type Route } from "./http/server.js";
 import { IdFactory } from "./ids.js";
-import type { IngestApi } from "./ingest-api.js";
 import type { Logger } from "./logger.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
+import { ChatOwnership } from "./placement/ownership.js";
+import { type Placement, startPlacement } from "./placement/placement.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
 import { NODE_ROLES, type NodeInfo } from "./ports/routing.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
@@ -23,7 +24,11 @@ export interface RunningPlatform {
   readonly config: Config;
   readonly adapters: PlatformAdapters;
   /** The durability plane of this process (embedded and ingest roles), called in-process. */
-  readonly ingest: IngestApi | undefined;
+  readonly ingest: IngestService | undefined;
+  /** This process's ring view, operator API and router to chat owners. */
+  readonly placement: Placement;
+  /** The node id this process's ingest role has in the ring. */
+  readonly ingestNodeId: string | undefined;
   /** The internal gRPC server's port (ingest role). */
   readonly grpcPort: number | undefined;
   readonly address: AddressInfo;
@@ -33,10 +38,40 @@ export interface RunningPlatform {
   stop(graceMs?: number): Promise<void>;
 }
 
+export const EMBEDDED_INGEST_NODE_ID = "embedded-ingest";
+
 export async function startPlatform(config: Config, logger: Logger, clock: Clock): Promise<RunningPlatform> {
   const startedAt = clock.now();
   const adapters = await openAdapters(config, logger, clock);
+  const cleanup: Array<() => Promise<void> | void> = [() => adapters.close()];
+  const unwind = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    return await assemble(config, logger, clock, adapters, startedAt, cleanup);
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  adapters: PlatformAdapters,
+  startedAt: number,
+  cleanup: Array<() => Promise<void> | void>,
+): Promise<RunningPlatform> {
+  const placement = await startPlacement(config, adapters, clock, logger);
+  cleanup.push(() => placement.stop());
   const hostsIngest = config.role === "all" || config.role === "ingest";
+  // The embedded process is the only ingest node: it owns every chat and needs no ownership check. Its ring
+  // member keeps one name across restarts (the default NODE_ID holds the pid), so the ring does not collect
+  // a dead member per restart.
+  const ingestNodeId = config.role === "all" ? EMBEDDED_INGEST_NODE_ID : config.nodeId;
+  let ownership: ChatOwnership | undefined;
+  let heartbeat: NodeHeartbeat | undefined;
   const ingest = hostsIngest
     ? new IngestService({
         messageStore: adapters.messageStore,
@@ -46,20 +81,24 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
         ids: new IdFactory(clock),
         logger,
         producerId: config.nodeId,
+        ...(config.role === "ingest" ? { ownership: { check: (chatId) => ownership?.check(chatId) } } : {}),
       })
     : undefined;
+  if (ingest !== undefined) {
+    ownership = new ChatOwnership(ingestNodeId, placement.view, ingest.host, logger, () => {
+      void heartbeat?.beatNow();
+    });
+    cleanup.push(() => ingest.shutdown());
+  }
   let grpc: RunningGrpcServer | undefined;
   if (config.role === "ingest" && ingest !== undefined) {
-    try {
-      grpc = await startGrpcServer({
-        host: config.host,
-        port: config.grpcPort,
-        register: (server) => addIngestService(server, ingest, { logger }),
-      });
-    } catch (error) {
-      await adapters.close();
-      throw error;
-    }
+    grpc = await startGrpcServer({
+      host: config.host,
+      port: config.grpcPort,
+      register: (server) => addIngestService(server, ingest, { logger }),
+    });
+    const server = grpc;
+    cleanup.push(() => server.stop(0));
   }
   const http = createHttpServer(logger);
   const identity = {
@@ -71,47 +110,50 @@ export async function startPlatform(config: Config, logger: Logger, clock: Clock
   };
   http.addRoute(healthRoute(identity, adapters.checks, clock));
   http.addRoute(indexRoute(config));
+  http.addRoute(placement.adminRoute);
 
-  let address: AddressInfo;
-  try {
-    address = await http.listen(config.port, config.host);
-  } catch (error) {
-    await grpc?.stop(0);
-    await adapters.close();
-    throw error;
-  }
+  const address = await http.listen(config.port, config.host);
+  cleanup.push(() => http.close(0));
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 
   const roles = config.role === "all" ? NODE_ROLES : [config.role];
-  const nodes: NodeInfo[] = roles.map((role) => ({
-    nodeId: config.role === "all" ? `${config.nodeId}-${role}` : config.nodeId,
-    role,
-    // Peers call ingest nodes over gRPC; every other role is reached over HTTP.
-    address: `${host}:${role === "ingest" && grpc !== undefined ? grpc.port : address.port}`,
-    startedAt,
-  }));
-  const heartbeat = new NodeHeartbeat(adapters.nodes, nodes, config.nodeTtlMs, clock, logger);
-  try {
-    await heartbeat.start();
-  } catch (error) {
-    await http.close(0);
-    await grpc?.stop(0);
-    await adapters.close();
-    throw error;
+  const nodes = (): NodeInfo[] =>
+    roles.map((role) => ({
+      nodeId:
+        role === "ingest" ? ingestNodeId : config.role === "all" ? `${config.nodeId}-${role}` : config.nodeId,
+      role,
+      // Peers call ingest nodes over gRPC; every other role is reached over HTTP.
+      address: `${host}:${role === "ingest" && grpc !== undefined ? grpc.port : address.port}`,
+      startedAt,
+      ...(role === "ingest" && ownership !== undefined ? { placement: ownership.status() } : {}),
+    }));
+  heartbeat = new NodeHeartbeat(adapters.nodes, nodes, config.nodeTtlMs, clock, logger);
+  await heartbeat.start();
+  const beating = heartbeat;
+  cleanup.push(() => beating.stop());
+  if (hostsIngest && (config.ringAutoJoin || config.role === "all")) {
+    await placement.admin.join(ingestNodeId, config.ringWeight);
   }
+  // Apply the ring as it is now (this node live, maybe just joined) and announce how far this node got.
+  await placement.view.refresh();
+  await ownership?.handOff();
 
   let stopping: Promise<void> | undefined;
   return {
     config,
     adapters,
     ingest,
+    placement,
+    ingestNodeId: hostsIngest ? ingestNodeId : undefined,
     grpcPort: grpc?.port,
     address,
     baseUrl,
     stop: (graceMs = config.shutdownGraceMs) => {
       stopping ??= (async () => {
-        await heartbeat.stop();
+        // Leaving the registry first moves this node's chats to the others while it drains.
+        await beating.stop();
+        placement.stop();
         await http.close(graceMs);
         // Sequencers finish their mailboxes and publish their outboxes before the adapters go away.
         await grpc?.stop(graceMs);

@@ -1,6 +1,6 @@
 import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
 import type { Clock } from "../../runtime/clock.js";
-import type { IdFactory } from "../../runtime/ids.js";
+import type { ChatId, IdFactory } from "../../runtime/ids.js";
 import type {
   AckRequest,
   AckResult,
@@ -37,6 +37,11 @@ export interface IngestServiceOptions {
   readonly idleTimeoutMs?: number;
   readonly failpoints?: Failpoints;
   readonly onLifecycle?: (chatId: string, lifecycle: LifecycleActor) => void;
+  /**
+   * Placement (D5): throws NOT_OWNER for chats this node does not own. Absent when the process is the only
+   * ingest node (embedded), which owns every chat.
+   */
+  readonly ownership?: { check(chatId: ChatId): void };
 }
 
 export const INGEST_DEFAULTS = {
@@ -52,10 +57,12 @@ export const INGEST_DEFAULTS = {
 
 export class IngestService implements IngestApi {
   readonly host: ActorHost<SequencerMessage, SequencerReply>;
+  private readonly ownership: { check(chatId: ChatId): void } | undefined;
 
   constructor(options: IngestServiceOptions) {
     const logger = options.logger.child({ component: "ingest" });
     const memberships = new MembershipReader(options.chatStore);
+    this.ownership = options.ownership;
     this.host = new ActorHost<SequencerMessage, SequencerReply>({
       clock: options.clock,
       logger,
@@ -85,16 +92,19 @@ export class IngestService implements IngestApi {
 
   async persist(request: PersistRequest): Promise<PersistResult> {
     validatePersist(request);
+    this.ownership?.check(request.chatId);
     return (await this.host.ask(request.chatId, { kind: "persist", request })) as PersistResult;
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {
     validateSync(request);
+    this.ownership?.check(request.chatId);
     return (await this.host.ask(request.chatId, { kind: "sync", request })) as SyncResult;
   }
 
   async ack(request: AckRequest): Promise<AckResult> {
     validateAck(request);
+    this.ownership?.check(request.chatId);
     return (await this.host.ask(request.chatId, { kind: "ack", request })) as AckResult;
   }
 

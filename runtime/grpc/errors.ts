@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { AppError, type ErrorCode, type ErrorDetails, isProtocolErrorCode, toAppError } from "../errors.js";
+import { AppError, type ErrorCode, type ErrorDetails, isPublicErrorCode, toAppError } from "../errors.js";
 
 /**
  * The gRPC wire form of an AppError (proto/messaging/v1/common.proto): a gRPC status plus the trailing
@@ -27,6 +27,19 @@ const STATUS_OF: Readonly<Record<ErrorCode, grpc.status>> = {
   RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
   SLOW_CONSUMER: grpc.status.RESOURCE_EXHAUSTED,
   SERVICE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  BAD_REQUEST: grpc.status.INVALID_ARGUMENT,
+  VALIDATION_ERROR: grpc.status.INVALID_ARGUMENT,
+  INVALID_OPERATION: grpc.status.FAILED_PRECONDITION,
+  CHAT_FULL: grpc.status.FAILED_PRECONDITION,
+  DEVICE_MISMATCH: grpc.status.UNAUTHENTICATED,
+  INVALID_OTP: grpc.status.UNAUTHENTICATED,
+  INVALID_REFRESH_TOKEN: grpc.status.UNAUTHENTICATED,
+  USER_NOT_FOUND: grpc.status.NOT_FOUND,
+  CONFLICT: grpc.status.ABORTED,
+  IDEMPOTENCY_KEY_REUSED: grpc.status.ALREADY_EXISTS,
+  ALREADY_A_MEMBER: grpc.status.ALREADY_EXISTS,
+  PAYLOAD_TOO_LARGE: grpc.status.INVALID_ARGUMENT,
+  UNPROCESSABLE_ENTITY: grpc.status.FAILED_PRECONDITION,
   // The request was well formed but this node is not the chat's owner: retrying elsewhere can succeed.
   NOT_OWNER: grpc.status.FAILED_PRECONDITION,
   INTERNAL_ERROR: grpc.status.INTERNAL,
@@ -46,10 +59,23 @@ const GENERIC_MESSAGE: Readonly<Record<WireCode, string>> = {
   INTERNAL_ERROR: "internal error",
   SERVICE_UNAVAILABLE: "service unavailable",
   SLOW_CONSUMER: "slow consumer",
+  BAD_REQUEST: "bad request",
+  VALIDATION_ERROR: "invalid input",
+  INVALID_OPERATION: "invalid operation",
+  CHAT_FULL: "chat is full",
+  DEVICE_MISMATCH: "device mismatch",
+  INVALID_OTP: "invalid code",
+  INVALID_REFRESH_TOKEN: "invalid refresh token",
+  USER_NOT_FOUND: "user not found",
+  CONFLICT: "conflict",
+  IDEMPOTENCY_KEY_REUSED: "idempotency key reused",
+  ALREADY_A_MEMBER: "already a member",
+  PAYLOAD_TOO_LARGE: "payload too large",
+  UNPROCESSABLE_ENTITY: "unprocessable entity",
   NOT_OWNER: "this node does not own the chat",
 };
 
-const isWireCode = (code: string): code is WireCode => isProtocolErrorCode(code) || code === "NOT_OWNER";
+const isWireCode = (code: string): code is WireCode => isPublicErrorCode(code) || code === "NOT_OWNER";
 
 /**
  * Any thrown value as a gRPC error for a server callback. The message is the AppError's own only when it is

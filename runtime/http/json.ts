@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AppError, publicView } from "../errors.js";
+import { AppError, publicView } from "../errors.js";
 
 /** The request id of REST responses: the client's `X-Request-ID` when it is sane, else a new UUID. */
 export function requestIdOf(request: IncomingMessage): string {
@@ -28,4 +28,37 @@ export function sendError(response: ServerResponse, error: AppError, requestId: 
     { error: { ...view, request_id: requestId } },
     requestId,
   );
+}
+
+/**
+ * The JSON object of a request body, at most `maxBytes`; anything else is a client error (413 or 400), never
+ * a crash. An empty body reads as `{}`.
+ */
+export async function readJsonBody(
+  request: IncomingMessage,
+  maxBytes = 64 * 1024,
+): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > maxBytes) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `the request body is over ${maxBytes} bytes`, {
+        details: { max_bytes: maxBytes },
+      });
+    }
+    chunks.push(buffer);
+  }
+  if (size === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new AppError("BAD_REQUEST", "the request body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new AppError("BAD_REQUEST", "the request body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
 }

@@ -71,6 +71,16 @@ export interface NodeInfo {
   /** Where peers reach the node, e.g. its gRPC `host:port`. */
   readonly address: string;
   readonly startedAt: number;
+  /** Ingest nodes: how far they have applied the ring (D5), announced with every heartbeat. */
+  readonly placement?: NodePlacement;
+}
+
+export interface NodePlacement {
+  /** The ring version whose handoffs the node has finished. */
+  readonly ringVersion: number;
+  readonly activeActors: number;
+  /** Actors still finishing their mailbox and outbox after their chat moved away. */
+  readonly handoffsPending: number;
 }
 
 export interface NodeRegistry {

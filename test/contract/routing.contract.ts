@@ -304,6 +304,15 @@ export function describeNodeRegistryContract(
       expect(await registry.liveNodes()).toEqual([moved]);
     });
 
+    it("a heartbeat carries the node's placement progress, and the latest one is what peers read", async () => {
+      const placement = { ringVersion: 3, activeActors: 12, handoffsPending: 2 };
+      await registry.heartbeat(node("ingest-1", "ingest", { placement }), ttl);
+      expect((await registry.liveNodes("ingest"))[0]?.placement).toEqual(placement);
+      const applied = { ringVersion: 4, activeActors: 10, handoffsPending: 0 };
+      await registry.heartbeat(node("ingest-1", "ingest", { placement: applied }), ttl);
+      expect((await registry.liveNodes("ingest"))[0]?.placement).toEqual(applied);
+    });
+
     it("leave removes the node at once and tolerates an unknown node", async () => {
       const staying = node("gateway-1", "gateway");
       await registry.heartbeat(staying, ttl);

@@ -1,5 +1,5 @@
 import { type Failpoints, NO_FAILPOINTS } from "../../actors/chat-sequencer/failpoints.js";
-import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
+import { IngestService, type IngestServiceOptions } from "../../actors/chat-sequencer/ingest-service.js";
 import { DynamoChatStore } from "../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
@@ -31,7 +31,12 @@ export interface IngestFixture {
   readonly chatStore: DynamoChatStore;
   readonly eventLog: EventLog;
   /** A new ingest process on the same storage and log. */
-  runtime(options?: { failpoints?: Failpoints; producerId?: string; eventLog?: EventLog }): IngestService;
+  runtime(options?: {
+    failpoints?: Failpoints;
+    producerId?: string;
+    eventLog?: EventLog;
+    ownership?: IngestServiceOptions["ownership"];
+  }): IngestService;
   /** An active group chat whose members are the given users (the first is its owner). */
   chatWith(members: readonly UserId[]): Promise<ChatId>;
   /** Every MessagePersisted event of the given chats seen on the log so far, in arrival order. */
@@ -95,6 +100,7 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
         logger,
         producerId: options.producerId ?? uniqueName("ingest-"),
         failpoints: options.failpoints ?? NO_FAILPOINTS,
+        ...(options.ownership === undefined ? {} : { ownership: options.ownership }),
       });
       runtimes.push(service);
       return service;

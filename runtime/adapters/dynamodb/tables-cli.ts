@@ -1,7 +1,6 @@
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { isEntryPoint } from "../../entry-point.js";
 import { isAppError } from "../../errors.js";
 import { createDynamoClient } from "./client.js";
 import { ensureTables, TABLE_KEYS, TABLE_PREFIX_PATTERN } from "./tables.js";
@@ -105,16 +104,6 @@ function describeFailure(error: unknown): string {
   return parts.join(": ") + hint;
 }
 
-/** Whether this file is the process's entry point (`npm run tables`) rather than imported (tests). */
-function invokedDirectly(): boolean {
-  const entry = process.argv[1];
-  try {
-    return entry !== undefined && realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await runTablesCli(process.argv.slice(2));
 }

@@ -16,6 +16,7 @@ import { DynamoChatStore } from "./chat-store.js";
 import { createDynamoClient } from "./client.js";
 import type { Item } from "./item-codec.js";
 import { DynamoMessageStore } from "./message-store.js";
+import { DynamoRingStore } from "./ring-store.js";
 import { deleteTables, ensureTables, TABLE_KEYS, TABLES, type TableKey, tableName } from "./tables.js";
 import { runTablesCli } from "./tables-cli.js";
 
@@ -213,6 +214,9 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
     });
     const peer = ids.user();
     await chats.claimDirectChat(userId, peer, chatId);
+    await new DynamoRingStore({ client, tablePrefix: prefix, clock }).write(0, [
+      { nodeId: "ingest-1", weight: 100, state: "active" },
+    ]);
 
     const keys: Record<TableKey, Item | undefined> = {
       messages: { chat_id: { S: chatId }, sequence: { N: "1" } },
@@ -222,9 +226,12 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
       chats: { chat_id: { S: chatId } },
       chat_memberships: { chat_id: { S: chatId }, user_id: { S: userId } },
       direct_chat_index: { pair_key: { S: directPairKey(peer, userId) } },
+      ring_config: { ring_id: { S: "default" } },
       users: undefined,
       sessions: undefined,
       otp_requests: undefined,
+      request_idempotency: undefined,
+      rate_limits: undefined,
     };
     for (const key of TABLE_KEYS) {
       const itemKey = keys[key];

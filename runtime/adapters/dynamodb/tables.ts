@@ -55,6 +55,9 @@ export const TABLE_KEYS = [
   "sessions",
   "otp_requests",
   "direct_chat_index",
+  "ring_config",
+  "request_idempotency",
+  "rate_limits",
 ] as const;
 export type TableKey = (typeof TABLE_KEYS)[number];
 
@@ -92,7 +95,15 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     globalIndexes: [
       { indexName: "phone_number-index", partitionKey: S("phone_number"), projection: "KEYS_ONLY" },
     ],
-    attributes: ["phone_number", "phone_verified", "display_name", "created_at", "updated_at"],
+    // Also holds the phone sentinels `PHONE#<sha256(phone)>` (D15), whose `canonical_user_id` names the user.
+    attributes: [
+      "phone_number",
+      "phone_verified",
+      "display_name",
+      "created_at",
+      "updated_at",
+      "canonical_user_id",
+    ],
     billingMode: ON_DEMAND,
   },
   chats: {
@@ -132,8 +143,10 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
       "refresh_token_hash",
       "token_family",
       "token_generation",
-      "prev_token_hash",
+      // The hashes of the last few rotated-out refresh tokens: presenting one is reuse (family revoked).
+      "prev_token_hashes",
       "created_at",
+      "last_active_at",
       "expires_at",
       "ttl",
     ],
@@ -143,7 +156,9 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     partitionKey: S("phone_hash"),
     globalIndexes: [],
     ttlAttribute: "ttl",
-    attributes: ["otp_mac", "otp_ciphertext", "created_at", "expires_at", "attempt_count", "status", "ttl"],
+    // No `otp_ciphertext`: codes are kept only as HMAC, a re-request sends a new code. `locked_until`: the
+    // lockout after too many wrong codes, which a new request cannot lift.
+    attributes: ["otp_mac", "created_at", "expires_at", "attempt_count", "status", "locked_until", "ttl"],
     billingMode: ON_DEMAND,
   },
   // The sentinel that makes a direct chat unique per pair (D15); `pair_key` is `min(a,b)#max(a,b)`.
@@ -151,6 +166,29 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     partitionKey: S("pair_key"),
     globalIndexes: [],
     attributes: ["chat_id", "created_at"],
+    billingMode: ON_DEMAND,
+  },
+  // D5: the placement ring, one item per ring (`default`), versioned and changed only by conditional updates.
+  ring_config: {
+    partitionKey: S("ring_id"),
+    globalIndexes: [],
+    attributes: ["version", "members", "updated_at"],
+    billingMode: ON_DEMAND,
+  },
+  // REST `Idempotency-Key`s (spec §1, §8.13), scoped `<user>#<endpoint>#<key>`; kept 24 h (D12).
+  request_idempotency: {
+    partitionKey: S("scope_key"),
+    globalIndexes: [],
+    ttlAttribute: "ttl",
+    attributes: ["request_hash", "state", "resource_ids", "response_status", "created_at", "expires_at", "ttl"],
+    billingMode: ON_DEMAND,
+  },
+  // Fixed-window request counters (spec §3.4, kept in DynamoDB instead of Redis): `<limit>#<window index>`.
+  rate_limits: {
+    partitionKey: S("limit_key"),
+    globalIndexes: [],
+    ttlAttribute: "ttl",
+    attributes: ["hit_count", "expires_at", "ttl"],
     billingMode: ON_DEMAND,
   },
 };

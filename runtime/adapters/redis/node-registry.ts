@@ -1,4 +1,10 @@
-import { NODE_ROLES, type NodeInfo, type NodeRegistry, type NodeRole } from "../../ports/routing.js";
+import {
+  NODE_ROLES,
+  type NodeInfo,
+  type NodePlacement,
+  type NodeRegistry,
+  type NodeRole,
+} from "../../ports/routing.js";
 import { LuaScript, type RedisRegistryOptions, RedisScripts } from "./redis-scripts.js";
 
 /**
@@ -54,6 +60,7 @@ export class RedisNodeRegistry implements NodeRegistry {
       role: node.role,
       address: node.address,
       startedAt: node.startedAt,
+      ...(node.placement === undefined ? {} : { placement: node.placement }),
     });
     await this.redis.run("heartbeat", HEARTBEAT, [node.nodeId, info, ttlMs]);
   }
@@ -86,9 +93,18 @@ function nodeFrom(json: string): NodeInfo | undefined {
     return undefined;
   }
   if (typeof value !== "object" || value === null) return undefined;
-  const { nodeId, role, address, startedAt } = value as Record<string, unknown>;
+  const { nodeId, role, address, startedAt, placement } = value as Record<string, unknown>;
   if (typeof nodeId !== "string" || typeof address !== "string" || typeof startedAt !== "number")
     return undefined;
   if (!(NODE_ROLES as readonly unknown[]).includes(role)) return undefined;
-  return { nodeId, role: role as NodeRole, address, startedAt };
+  const node: NodeInfo = { nodeId, role: role as NodeRole, address, startedAt };
+  return isPlacement(placement) ? { ...node, placement } : node;
+}
+
+function isPlacement(value: unknown): value is NodePlacement {
+  if (typeof value !== "object" || value === null) return false;
+  const { ringVersion, activeActors, handoffsPending } = value as Record<string, unknown>;
+  return [ringVersion, activeActors, handoffsPending].every(
+    (n) => typeof n === "number" && Number.isSafeInteger(n),
+  );
 }
