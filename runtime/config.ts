@@ -149,6 +149,12 @@ export const OPTIONS = {
     description: "Weight an ingest node joins the ring with (relative share of chats).",
     schema: positiveInt.max(10_000).default(100),
   }),
+  activationSweepMs: option({
+    env: "ACTIVATION_SWEEP_MS",
+    description:
+      "How often an ingest node looks for chats it owns whose previous holder died with unpublished messages (invariant 5); a node leaving triggers a sweep at once.",
+    schema: positiveInt.min(100).default(30_000),
+  }),
   routingBudgetMs: option({
     env: "ROUTING_BUDGET_MS",
     description:
@@ -161,10 +167,40 @@ export const OPTIONS = {
       "Bearer token of the operator API (`/admin/ring`, `npm run ring`). Unset: the admin API is disabled, except in dev mode, where it is `dev-admin-token`.",
     schema: z.string().min(8).optional(),
   }),
+  // --- fanout (actors/fanout/): consumer group, member cache, pushes to gateways ---
+  fanoutDeliverTimeoutMs: option({
+    env: "FANOUT_DELIVER_TIMEOUT_MS",
+    description:
+      "Budget of one batched Deliver call to a gateway; a slower gateway is skipped, never retried (its clients heal by sync).",
+    schema: positiveInt.default(1_000),
+  }),
+  fanoutMemberCacheTtlMs: option({
+    env: "FANOUT_MEMBER_CACHE_TTL_MS",
+    description:
+      "Longest a fanout worker trusts a cached member list without a `memberships.changed` event of the chat (spec: 300 s).",
+    schema: positiveInt.default(300_000),
+  }),
+  fanoutMemberCacheMaxChats: option({
+    env: "FANOUT_MEMBER_CACHE_MAX_CHATS",
+    description: "Chats whose member lists a fanout worker caches (least recently used dropped first).",
+    schema: positiveInt.default(10_000),
+  }),
+  fanoutGatewayRefreshMs: option({
+    env: "FANOUT_GATEWAY_REFRESH_MS",
+    description:
+      "How often a fanout worker re-reads the live gateways (their addresses; the broadcast list while Redis is down).",
+    schema: positiveInt.default(5_000),
+  }),
+  fanoutMaxDeliveriesPerCall: option({
+    env: "FANOUT_MAX_DELIVERIES_PER_CALL",
+    description: "Most deliveries (recipient x message) in one Deliver call; larger batches are split.",
+    schema: positiveInt.default(1_000),
+  }),
   // --- chat management (chatmgmt/): auth, OTP, sessions, REST/gRPC ---
   chatGrpcPort: option({
     env: "CHAT_GRPC_PORT",
-    description: "Port of the chat-management gRPC server (ChatService) of a chatmgmt process (0 = any free port).",
+    description:
+      "Port of the chat-management gRPC server (ChatService) of a chatmgmt process (0 = any free port).",
     schema: port.default(7072),
   }),
   jwtPrivateKeyFile: option({
@@ -264,7 +300,8 @@ export const OPTIONS = {
   }),
   wsSlowConsumerGraceMs: option({
     env: "WS_SLOW_CONSUMER_GRACE_MS",
-    description: "Time between `SLOW_CONSUMER` and `connection_closing{slow_consumer}` if the buffer stays full.",
+    description:
+      "Time between `SLOW_CONSUMER` and `connection_closing{slow_consumer}` if the buffer stays full.",
     schema: positiveInt.default(5_000),
   }),
   wsSendPerChatPerSecond: option({

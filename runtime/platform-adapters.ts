@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { DynamoActivationStore } from "./adapters/dynamodb/activation-store.js";
 import { scanChatIds } from "./adapters/dynamodb/chat-scan.js";
 import { DynamoChatStore } from "./adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "./adapters/dynamodb/client.js";
@@ -18,6 +19,7 @@ import type { Config } from "./config.js";
 import type { DependencyCheck } from "./health.js";
 import type { ChatId } from "./ids.js";
 import type { Logger } from "./logger.js";
+import type { ActivationStore } from "./ports/activation-store.js";
 import type { ChatStore } from "./ports/chat-store.js";
 import type { EventLog } from "./ports/event-log.js";
 import type { MessageStore } from "./ports/message-store.js";
@@ -38,6 +40,8 @@ export interface PlatformAdapters {
   readonly nodes: NodeRegistry;
   /** The durable ring configuration of D5. */
   readonly ringStore: RingStore;
+  /** Which process holds each active sequencer (recovery of quiet chats after a crash). */
+  readonly activations: ActivationStore;
   /** Chat ids for operators' placement plans (a Scan: never on a request path). */
   readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
   /** What `/health` probes, naming the adapter behind each port. */
@@ -75,6 +79,7 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     const messageStore = new DynamoMessageStore(storeOptions);
     const chatStore = new DynamoChatStore(storeOptions);
     const ringStore = new DynamoRingStore(storeOptions);
+    const activations = new DynamoActivationStore(storeOptions);
     const chatIds = (limit: number) => scanChatIds(dynamo, config.tablePrefix, limit);
 
     // Event log: Kafka in a cluster, the in-process partitioned log when embedded (same port, same contract).
@@ -122,7 +127,18 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
         check: () => nodes.liveNodes(),
       },
     ];
-    return { messageStore, chatStore, eventLog, connections, nodes, ringStore, chatIds, checks, close };
+    return {
+      messageStore,
+      chatStore,
+      eventLog,
+      connections,
+      nodes,
+      ringStore,
+      activations,
+      chatIds,
+      checks,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import type { Clock } from "./clock.js";
@@ -10,6 +11,7 @@ import { createHttpServer, pathOf, type Route } from "./http/server.js";
 import { IdFactory } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
+import { ActivationRecovery } from "./placement/activation-recovery.js";
 import { ChatOwnership } from "./placement/ownership.js";
 import { type Placement, startPlacement } from "./placement/placement.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
@@ -72,6 +74,7 @@ async function assemble(
   const ingestNodeId = config.role === "all" ? EMBEDDED_INGEST_NODE_ID : config.nodeId;
   let ownership: ChatOwnership | undefined;
   let heartbeat: NodeHeartbeat | undefined;
+  const holder = { nodeId: ingestNodeId, incarnation: `${startedAt}-${randomBytes(4).toString("hex")}` };
   const ingest = hostsIngest
     ? new IngestService({
         messageStore: adapters.messageStore,
@@ -81,6 +84,7 @@ async function assemble(
         ids: new IdFactory(clock),
         logger,
         producerId: config.nodeId,
+        activations: { store: adapters.activations, ...holder },
         ...(config.role === "ingest" ? { ownership: { check: (chatId) => ownership?.check(chatId) } } : {}),
       })
     : undefined;
@@ -138,6 +142,23 @@ async function assemble(
   // Apply the ring as it is now (this node live, maybe just joined) and announce how far this node got.
   await placement.view.refresh();
   await ownership?.handOff();
+  // Then pick up chats whose previous holder (a dead node, this node's previous run) left messages unpublished.
+  const recovery =
+    ingest === undefined
+      ? undefined
+      : new ActivationRecovery({
+          store: adapters.activations,
+          view: placement.view,
+          holder,
+          owns: (chatId) =>
+            config.role === "all" || placement.view.current().ownerIdOf(chatId) === ingestNodeId,
+          wake: (chatId) => ingest.wake(chatId),
+          clock,
+          logger,
+          intervalMs: config.activationSweepMs,
+        });
+  recovery?.start();
+  cleanup.push(() => recovery?.stop());
 
   let stopping: Promise<void> | undefined;
   return {
@@ -153,6 +174,7 @@ async function assemble(
       stopping ??= (async () => {
         // Leaving the registry first moves this node's chats to the others while it drains.
         await beating.stop();
+        await recovery?.stop();
         placement.stop();
         await http.close(graceMs);
         // Sequencers finish their mailboxes and publish their outboxes before the adapters go away.

@@ -19,6 +19,7 @@ import type {
 } from "../../runtime/ingest-api.js";
 import { SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT } from "../../runtime/ingest-api.js";
 import type { Logger } from "../../runtime/logger.js";
+import type { ActivationStore } from "../../runtime/ports/activation-store.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { IdempotencyRecord, MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
@@ -44,8 +45,14 @@ import { RecentSends } from "./recent-sends.js";
 export type SequencerMessage =
   | { readonly kind: "persist"; readonly request: PersistRequest }
   | { readonly kind: "sync"; readonly request: SyncRequest }
-  | { readonly kind: "ack"; readonly request: AckRequest };
-export type SequencerReply = PersistResult | SyncResult | AckResult;
+  | { readonly kind: "ack"; readonly request: AckRequest }
+  /** Activates the sequencer (which resumes its outbox) and answers at once: recovery of a quiet chat. */
+  | { readonly kind: "wake" };
+/** The answer to `wake`: the tail the activated sequencer found. */
+export interface WakeResult {
+  readonly tail: number;
+}
+export type SequencerReply = PersistResult | SyncResult | AckResult | WakeResult;
 type SequencerEnvelope = Envelope<SequencerMessage, SequencerReply>;
 type PersistEnvelope = SequencerEnvelope & { readonly message: { kind: "persist"; request: PersistRequest } };
 
@@ -68,6 +75,12 @@ export interface ChatSequencerOptions {
   readonly publishRetryMs: number;
   readonly countersFlushMs: number;
   readonly countersFlushMessages: number;
+  /** Where this sequencer records that it is active (invariant 5 recovery); absent = not recorded. */
+  readonly activations?: {
+    readonly store: ActivationStore;
+    readonly nodeId: string;
+    readonly incarnation: string;
+  };
 }
 
 /** Rounds of "another owner took our sequence: reload and place again" before giving up for now. */
@@ -113,6 +126,16 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
 
   /** Finds the true tail (the counter is only a high-water mark) and resumes publication from the counter. */
   async activate(): Promise<void> {
+    // The marker goes first: if this process dies after writing messages, someone finds the chat to recover.
+    const holder = this.options.activations;
+    if (holder !== undefined) {
+      await holder.store.hold({
+        chatId: this.options.chatId,
+        nodeId: holder.nodeId,
+        incarnation: holder.incarnation,
+        activatedAt: this.options.clock.now(),
+      });
+    }
     const [counters, tail] = await Promise.all([
       this.options.messageStore.getCounters(this.options.chatId),
       this.readTail(),
@@ -131,15 +154,34 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       }
       await this.persistAll(sends);
       sends = [];
-      await this.answer(envelope, () =>
-        message.kind === "sync" ? this.sync(message.request) : this.ack(message.request),
-      );
+      await this.answer(envelope, async () => {
+        switch (message.kind) {
+          case "sync":
+            return this.sync(message.request);
+          case "ack":
+            return this.ack(message.request);
+          case "wake":
+            return { tail: this.tail };
+        }
+      });
     }
     await this.persistAll(sends);
   }
 
+  /** Publishes the outbox; once empty, the activation marker goes (nothing is left to recover). */
   async drain(): Promise<boolean> {
-    return this.outbox.drain();
+    const drained = await this.outbox.drain();
+    const holder = this.options.activations;
+    if (drained && holder !== undefined) {
+      await holder.store.release(this.options.chatId, holder).catch((error: unknown) =>
+        // A marker left behind only costs the owner a spare activation later.
+        this.options.logger.warn(
+          { err: error, chat_id: this.options.chatId },
+          "releasing the activation failed",
+        ),
+      );
+    }
+    return drained;
   }
 
   dispose(): void {

@@ -14,7 +14,13 @@ import type { Logger } from "../../runtime/logger.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
-import { ChatSequencer, type SequencerMessage, type SequencerReply } from "./chat-sequencer.js";
+import {
+  ChatSequencer,
+  type ChatSequencerOptions,
+  type SequencerMessage,
+  type SequencerReply,
+  type WakeResult,
+} from "./chat-sequencer.js";
 import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
 import { MembershipReader } from "./membership-reader.js";
 import { validateAck, validatePersist, validateSync } from "./validation.js";
@@ -42,6 +48,8 @@ export interface IngestServiceOptions {
    * ingest node (embedded), which owns every chat.
    */
   readonly ownership?: { check(chatId: ChatId): void };
+  /** Where sequencers record that they are active, so a crash leaves a trail to recover (invariant 5). */
+  readonly activations?: ChatSequencerOptions["activations"];
 }
 
 export const INGEST_DEFAULTS = {
@@ -86,6 +94,7 @@ export class IngestService implements IngestApi {
           publishRetryMs: INGEST_DEFAULTS.publishRetryMs,
           countersFlushMs: INGEST_DEFAULTS.countersFlushMs,
           countersFlushMessages: INGEST_DEFAULTS.countersFlushMessages,
+          ...(options.activations === undefined ? {} : { activations: options.activations }),
         }),
     });
   }
@@ -106,6 +115,15 @@ export class IngestService implements IngestApi {
     validateAck(request);
     this.ownership?.check(request.chatId);
     return (await this.host.ask(request.chatId, { kind: "ack", request })) as AckResult;
+  }
+
+  /**
+   * Activates a chat's sequencer without a request, which resumes its outbox: how a new owner recovers what
+   * a crashed holder acknowledged but never published. Refused with NOT_OWNER like any call.
+   */
+  async wake(chatId: ChatId): Promise<WakeResult> {
+    this.ownership?.check(chatId);
+    return (await this.host.ask(chatId, { kind: "wake" })) as WakeResult;
   }
 
   /** The live sequencer of a chat (for inspection and tests), if one is active. */

@@ -1,5 +1,6 @@
 import { type Failpoints, NO_FAILPOINTS } from "../../actors/chat-sequencer/failpoints.js";
 import { IngestService, type IngestServiceOptions } from "../../actors/chat-sequencer/ingest-service.js";
+import { DynamoActivationStore } from "../../runtime/adapters/dynamodb/activation-store.js";
 import { DynamoChatStore } from "../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
@@ -29,6 +30,8 @@ export interface IngestFixture {
   readonly ids: IdFactory;
   readonly messageStore: DynamoMessageStore;
   readonly chatStore: DynamoChatStore;
+  /** Activation markers on the fixture's tables. */
+  readonly activations: DynamoActivationStore;
   readonly eventLog: EventLog;
   /** A new ingest process on the same storage and log. */
   runtime(options?: {
@@ -36,6 +39,8 @@ export interface IngestFixture {
     producerId?: string;
     eventLog?: EventLog;
     ownership?: IngestServiceOptions["ownership"];
+    activations?: IngestServiceOptions["activations"];
+    idleTimeoutMs?: number;
   }): IngestService;
   /** An active group chat whose members are the given users (the first is its owner). */
   chatWith(members: readonly UserId[]): Promise<ChatId>;
@@ -88,6 +93,7 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
     ids,
     messageStore,
     chatStore,
+    activations: new DynamoActivationStore({ client, tablePrefix }),
     eventLog,
     events,
     runtime: (options = {}) => {
@@ -101,6 +107,8 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
         producerId: options.producerId ?? uniqueName("ingest-"),
         failpoints: options.failpoints ?? NO_FAILPOINTS,
         ...(options.ownership === undefined ? {} : { ownership: options.ownership }),
+        ...(options.activations === undefined ? {} : { activations: options.activations }),
+        ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
       });
       runtimes.push(service);
       return service;

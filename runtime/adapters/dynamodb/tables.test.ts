@@ -12,6 +12,7 @@ import { engineEndpoint, uniqueName } from "../../../test/support/engines.js";
 import { ManualClock } from "../../clock.js";
 import { IdFactory, toSequence } from "../../ids.js";
 import { directPairKey } from "../../ports/chat-store.js";
+import { DynamoActivationStore } from "./activation-store.js";
 import { DynamoChatStore } from "./chat-store.js";
 import { createDynamoClient } from "./client.js";
 import type { Item } from "./item-codec.js";
@@ -214,6 +215,12 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
     });
     const peer = ids.user();
     await chats.claimDirectChat(userId, peer, chatId);
+    await new DynamoActivationStore({ client, tablePrefix: prefix }).hold({
+      chatId,
+      nodeId: "ingest-1",
+      incarnation: "i1",
+      activatedAt: now,
+    });
     await new DynamoRingStore({ client, tablePrefix: prefix, clock }).write(0, [
       { nodeId: "ingest-1", weight: 100, state: "active" },
     ]);
@@ -227,6 +234,7 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
       chat_memberships: { chat_id: { S: chatId }, user_id: { S: userId } },
       direct_chat_index: { pair_key: { S: directPairKey(peer, userId) } },
       ring_config: { ring_id: { S: "default" } },
+      actor_activations: { chat_id: { S: chatId } },
       users: undefined,
       sessions: undefined,
       otp_requests: undefined,

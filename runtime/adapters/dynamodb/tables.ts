@@ -56,6 +56,7 @@ export const TABLE_KEYS = [
   "otp_requests",
   "direct_chat_index",
   "ring_config",
+  "actor_activations",
   "request_idempotency",
   "rate_limits",
 ] as const;
@@ -175,12 +176,28 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     attributes: ["version", "members", "updated_at"],
     billingMode: ON_DEMAND,
   },
+  // Invariant 5: who holds each chat's active sequencer; a marker of a gone holder makes the owner recover
+  // the chat's unpublished messages (runtime/ports/activation-store.ts).
+  actor_activations: {
+    partitionKey: S("chat_id"),
+    globalIndexes: [],
+    attributes: ["node_id", "incarnation", "activated_at"],
+    billingMode: ON_DEMAND,
+  },
   // REST `Idempotency-Key`s (spec §1, §8.13), scoped `<user>#<endpoint>#<key>`; kept 24 h (D12).
   request_idempotency: {
     partitionKey: S("scope_key"),
     globalIndexes: [],
     ttlAttribute: "ttl",
-    attributes: ["request_hash", "state", "resource_ids", "response_status", "created_at", "expires_at", "ttl"],
+    attributes: [
+      "request_hash",
+      "state",
+      "resource_ids",
+      "response_status",
+      "created_at",
+      "expires_at",
+      "ttl",
+    ],
     billingMode: ON_DEMAND,
   },
   // Fixed-window request counters (spec §3.4, kept in DynamoDB instead of Redis): `<limit>#<window index>`.

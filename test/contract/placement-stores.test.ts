@@ -1,13 +1,21 @@
 import { describe } from "vitest";
+import { DynamoActivationStore } from "../../runtime/adapters/dynamodb/activation-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoRingStore } from "../../runtime/adapters/dynamodb/ring-store.js";
 import { deleteTables, ensureTables } from "../../runtime/adapters/dynamodb/tables.js";
+import { MemoryActivationStore } from "../../runtime/adapters/memory/activation-store.js";
 import { MemoryRingStore } from "../../runtime/adapters/memory/ring-store.js";
 import { ManualClock } from "../../runtime/clock.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import { describeActivationStoreContract } from "./activation-store.contract.js";
 import { describeRingStoreContract } from "./ring-store.contract.js";
 
-/** The ring configuration store, in memory and on DynamoDB (dynalite). */
+/** The placement stores (ring configuration, activation markers), in memory and on DynamoDB (dynalite). */
+describeActivationStoreContract("memory", async () => ({
+  store: new MemoryActivationStore(),
+  cleanup: async () => {},
+}));
+
 describeRingStoreContract("memory", async () => {
   const clock = new ManualClock();
   return { store: new MemoryRingStore(clock), clock, cleanup: async () => {} };
@@ -16,6 +24,19 @@ describeRingStoreContract("memory", async () => {
 const endpoint = engineEndpoint("dynamodb");
 
 describe.skipIf(!endpoint)("DynamoDB", () => {
+  describeActivationStoreContract("dynamodb", async () => {
+    const client = createDynamoClient({ endpoint: endpoint ?? "", region: "us-east-1" });
+    const tablePrefix = uniqueName("activations_");
+    await ensureTables(client, tablePrefix);
+    return {
+      store: new DynamoActivationStore({ client, tablePrefix }),
+      cleanup: async () => {
+        await deleteTables(client, tablePrefix);
+        client.destroy();
+      },
+    };
+  });
+
   describeRingStoreContract("dynamodb", async () => {
     const client = createDynamoClient({ endpoint: endpoint ?? "", region: "us-east-1" });
     const tablePrefix = uniqueName("ring_");

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../runtime/clock.js";
+import { IdFactory } from "../../runtime/ids.js";
+import type { ActivationMarker, ActivationStore } from "../../runtime/ports/activation-store.js";
+
+export interface ActivationStoreFixture {
+  readonly store: ActivationStore;
+  cleanup(): Promise<void>;
+}
+
+/** The ActivationStore port's contract, run against every adapter. */
+export function describeActivationStoreContract(
+  adapter: string,
+  create: () => Promise<ActivationStoreFixture>,
+): void {
+  describe(`ActivationStore contract (${adapter})`, () => {
+    let fixture: ActivationStoreFixture;
+    const ids = new IdFactory(new ManualClock());
+    const marker = (nodeId: string, incarnation = "i1"): ActivationMarker => ({
+      chatId: ids.chat(),
+      nodeId,
+      incarnation,
+      activatedAt: 1_000,
+    });
+    const all = async (limit: number) => {
+      const seen: ActivationMarker[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const result = await fixture.store.scan(after === undefined ? { limit } : { limit, after });
+        seen.push(...result.items);
+        if (result.next === undefined) return seen;
+        after = result.next;
+      }
+      throw new Error("scan did not end");
+    };
+
+    beforeAll(async () => {
+      fixture = await create();
+    });
+    afterAll(() => fixture.cleanup());
+
+    it("a held marker is listed; releasing it as its holder removes it", async () => {
+      const held = marker("node-a");
+      await fixture.store.hold(held);
+      expect(await all(100)).toContainEqual(held);
+      expect(await fixture.store.release(held.chatId, { nodeId: "node-a", incarnation: "i1" })).toBe(true);
+      expect((await all(100)).map((m) => m.chatId)).not.toContain(held.chatId);
+    });
+
+    it("a newer holder replaces the marker, and the old holder can no longer release it", async () => {
+      const first = marker("node-a");
+      await fixture.store.hold(first);
+      const taken = { ...first, nodeId: "node-b", incarnation: "i9", activatedAt: 2_000 };
+      await fixture.store.hold(taken);
+      expect(await fixture.store.release(first.chatId, { nodeId: "node-a", incarnation: "i1" })).toBe(false);
+      // The same node id in another incarnation (a restarted process) is another holder too.
+      expect(await fixture.store.release(first.chatId, { nodeId: "node-b", incarnation: "i1" })).toBe(false);
+      expect(await all(100)).toContainEqual(taken);
+      expect(await fixture.store.release(first.chatId, { nodeId: "node-b", incarnation: "i9" })).toBe(true);
+    });
+
+    it("releasing a marker nobody holds answers false", async () => {
+      expect(await fixture.store.release(ids.chat(), { nodeId: "node-a", incarnation: "i1" })).toBe(false);
+    });
+
+    it("pages through every marker exactly once", async () => {
+      const markers = Array.from({ length: 23 }, (_, i) => marker(`node-${i % 3}`));
+      await Promise.all(markers.map((m) => fixture.store.hold(m)));
+      const seen = await all(5);
+      const ids = seen.map((m) => m.chatId);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const m of markers) expect(seen).toContainEqual(m);
+    });
+  });
+}
