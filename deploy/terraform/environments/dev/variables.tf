@@ -1,0 +1,22 @@
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "image" {
+  description = "The platform image, e.g. <account>.dkr.ecr.<region>.amazonaws.com/messaging-platform:<commit sha>; the same image is later promoted to prod."
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS (wss://); null: plain HTTP."
+  type        = string
+  default     = null
+}
+
+variable "manage_topics" {
+  description = "Create the Kafka topics with Terraform (the runner must reach MSK inside the VPC)."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,7 @@
+terraform {
+  required_providers {
+    aws    = { source = "hashicorp/aws", version = ">= 5.70" }
+    random = { source = "hashicorp/random", version = ">= 3.6" }
+    tls    = { source = "hashicorp/tls", version = ">= 4.0" }
+  }
+}
