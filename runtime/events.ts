@@ -35,6 +35,8 @@ export interface MessagePersistedPayload {
   readonly content_type: string;
   readonly client_message_id: string;
   readonly created_at: string;
+  /** Optional (added field): the sending connection, which fanout does not push to. */
+  readonly sender_connection_id?: string;
 }
 
 export interface EventMeta {
@@ -42,6 +44,8 @@ export interface EventMeta {
   readonly producerId: string;
   readonly eventTime: number;
   readonly traceId?: string;
+  /** The connection the message was sent from, when known (fanout skips it). */
+  readonly senderConnectionId?: string;
 }
 
 /** A W3C-style 32-hex trace id, for events whose request carried none. */
@@ -68,6 +72,7 @@ export function messagePersistedRecord(message: StoredMessage, meta: EventMeta):
       content_type: message.contentType,
       client_message_id: message.clientMessageId,
       created_at: isoTime(message.createdAt),
+      ...(meta.senderConnectionId === undefined ? {} : { sender_connection_id: meta.senderConnectionId }),
     },
   };
   return { key: message.chatId, value: encoder.encode(JSON.stringify(envelope)) };
@@ -120,3 +125,51 @@ export function messagePersistedPayload(envelope: EventEnvelope): MessagePersist
     throw new AppError("INVALID_MESSAGE", "MessagePersisted has no sequence");
   return payload as unknown as MessagePersistedPayload;
 }
+
+/** `chats.created` payload (spec/rest-data-auth-chats.md §5). */
+export interface ChatCreatedPayload {
+  readonly chat_id: ChatId;
+  readonly chat_type: "direct" | "group";
+  readonly name: string | null;
+  readonly status: string;
+  readonly created_by: UserId;
+  readonly member_count: number;
+  /** Intended members (not authoritative: memberships are). */
+  readonly initial_members: readonly UserId[];
+  readonly created_at: string;
+}
+
+/** `memberships.changed` payload (spec §5); fanout drops its member cache of the chat on each. */
+export interface MembershipChangedPayload {
+  readonly chat_id: ChatId;
+  readonly user_id: UserId;
+  readonly change_type: "added" | "removed" | "role_changed";
+  readonly role: string;
+  readonly changed_by: UserId;
+  readonly member_count_after: number;
+  readonly changed_at: string;
+}
+
+function lifecycleRecord<P extends { readonly chat_id: ChatId }>(
+  eventType: "ChatCreated" | "MembershipChanged",
+  payload: P,
+  meta: EventMeta,
+): EventRecord {
+  const envelope: EventEnvelope<P> = {
+    event_id: meta.eventId,
+    event_type: eventType,
+    event_version: 1,
+    event_time: isoTime(meta.eventTime),
+    partition_key: payload.chat_id,
+    producer_id: meta.producerId,
+    trace_id: meta.traceId ?? newTraceId(),
+    payload,
+  };
+  return { key: payload.chat_id, value: encoder.encode(JSON.stringify(envelope)) };
+}
+
+export const chatCreatedRecord = (payload: ChatCreatedPayload, meta: EventMeta): EventRecord =>
+  lifecycleRecord("ChatCreated", payload, meta);
+
+export const membershipChangedRecord = (payload: MembershipChangedPayload, meta: EventMeta): EventRecord =>
+  lifecycleRecord("MembershipChanged", payload, meta);

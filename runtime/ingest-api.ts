@@ -1,4 +1,4 @@
-import type { ChatId, MessageId, Sequence, UserId } from "./ids.js";
+import type { ChatId, ConnectionId, MessageId, Sequence, UserId } from "./ids.js";
 import type { ContentType, StoredMessage } from "./ports/message-store.js";
 
 /**
@@ -16,6 +16,11 @@ export interface PersistRequest {
   readonly content: string;
   readonly contentType: ContentType;
   readonly traceId?: string;
+  /**
+   * The connection the send came from: the MessagePersisted event names it so fanout skips that connection
+   * (it had the ack) while the sender's other devices still get the push. Never stored.
+   */
+  readonly senderConnectionId?: ConnectionId;
 }
 
 export interface PersistResult {

@@ -400,7 +400,11 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       deduplicated: retried,
     });
     this.options.failpoints.hit("after-ack-before-publication");
-    this.outbox.append(message, envelope.message.request.traceId);
+    const { traceId, senderConnectionId } = envelope.message.request;
+    this.outbox.append(message, {
+      ...(traceId === undefined ? {} : { traceId }),
+      ...(senderConnectionId === undefined ? {} : { senderConnectionId }),
+    });
     return undefined;
   }
 

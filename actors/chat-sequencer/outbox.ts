@@ -37,6 +37,12 @@ export interface OutboxOptions {
   readonly maxBatch: number;
 }
 
+/** Per-message facts an event carries that the stored message does not. */
+export interface PublishHints {
+  readonly traceId?: string;
+  readonly senderConnectionId?: string;
+}
+
 export class Outbox {
   private publishedThrough = 0;
   private tail = 0;
@@ -44,7 +50,8 @@ export class Outbox {
   private lastFlushAt = 0;
   /** Written messages above `publishedThrough` that are still in memory, ascending. */
   private pending: StoredMessage[] = [];
-  private readonly traceIds = new Map<number, string>();
+  /** What the event of a sequence carries beyond the message, while it is in memory (lost on a restart). */
+  private readonly hints = new Map<number, PublishHints>();
   private running: Promise<void> | undefined;
   private retryTimer: TimerHandle | undefined;
   private stopped = false;
@@ -61,11 +68,13 @@ export class Outbox {
   }
 
   /** A message just written, directly above the known tail. */
-  append(message: StoredMessage, traceId: string | undefined): void {
+  append(message: StoredMessage, hints: PublishHints = {}): void {
     if (message.sequence > this.tail) {
       this.pending.push(message);
       this.tail = message.sequence;
-      if (traceId !== undefined) this.traceIds.set(message.sequence, traceId);
+      if (hints.traceId !== undefined || hints.senderConnectionId !== undefined) {
+        this.hints.set(message.sequence, hints);
+      }
     }
     this.kick();
   }
@@ -134,7 +143,7 @@ export class Outbox {
             eventId: this.options.ids.event(),
             producerId: this.options.producerId,
             eventTime: this.options.clock.now(),
-            ...(this.traceIds.has(message.sequence) ? { traceId: this.traceIds.get(message.sequence) } : {}),
+            ...this.hints.get(message.sequence),
           }),
         );
         await this.options.eventLog.publish(TOPICS.messagesPersisted, records);
@@ -142,7 +151,7 @@ export class Outbox {
         const last = batch.at(-1)?.sequence ?? this.publishedThrough;
         this.publishedThrough = last;
         this.pending = this.pending.filter((message) => message.sequence > last);
-        for (const message of batch) this.traceIds.delete(message.sequence);
+        for (const message of batch) this.hints.delete(message.sequence);
         if (this.options.clock.now() - this.lastFlushAt >= this.options.countersFlushMs)
           await this.flushCounters();
       }

@@ -21,8 +21,8 @@ export type ParsedRecord =
 
 /**
  * Optional MessagePersisted field (schema evolution allows adding an optional field; default: absent) naming
- * the connection that sent the message. Ingest does not write it yet; when it does, the sender's other
- * connections still get the push and the sending one does not.
+ * the connection that sent the message: the sender's other connections still get the push, the sending one
+ * does not. Events republished after a restart lack it (the hint lives in the sequencer's memory only).
  */
 export const SENDER_CONNECTION_FIELD = "sender_connection_id";
 

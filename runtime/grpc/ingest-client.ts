@@ -60,6 +60,7 @@ export class IngestGrpcClient implements IngestApi {
           content_type: request.contentType,
           content: request.content,
           trace_id: request.traceId ?? "",
+          sender_connection_id: request.senderConnectionId ?? "",
         },
         callOptions,
         callback,

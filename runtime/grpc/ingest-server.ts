@@ -9,7 +9,7 @@ import type { SyncMessagesRequest__Output } from "../../proto/generated/messagin
 import type { SyncMessagesResponse } from "../../proto/generated/messaging/v1/SyncMessagesResponse.js";
 import { messagingProto } from "../../proto/load.js";
 import { AppError, toAppError } from "../errors.js";
-import type { ChatId, UserId } from "../ids.js";
+import { type ChatId, isConnectionId, type UserId } from "../ids.js";
 import type {
   AckRequest,
   IngestApi,
@@ -85,6 +85,10 @@ function toPersistRequest(request: PersistMessageRequest__Output): PersistReques
     contentType: contentTypeField(request.content_type),
     // proto3 cannot tell an absent string from an empty one; empty means "no trace".
     ...(request.trace_id === "" ? {} : { traceId: request.trace_id }),
+    // Only a well-formed connection id is passed on; it merely spares one push, so anything else is dropped.
+    ...(isConnectionId(request.sender_connection_id)
+      ? { senderConnectionId: request.sender_connection_id }
+      : {}),
   };
 }
 

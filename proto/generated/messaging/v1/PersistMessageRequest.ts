@@ -11,6 +11,10 @@ export interface PersistMessageRequest {
    * Propagated tracing id (optional).
    */
   'trace_id'?: (string);
+  /**
+   * The sending connection (optional): the event names it so fanout does not push the message back to it.
+   */
+  'sender_connection_id'?: (string);
 }
 
 export interface PersistMessageRequest__Output {
@@ -23,4 +27,8 @@ export interface PersistMessageRequest__Output {
    * Propagated tracing id (optional).
    */
   'trace_id': (string);
+  /**
+   * The sending connection (optional): the event names it so fanout does not push the message back to it.
+   */
+  'sender_connection_id': (string);
 }
