@@ -29,6 +29,11 @@ export interface CloseConnectionsRequest {
   readonly sessionId?: string;
   /** A `connection_closing` reason of spec/protocol.md §7, e.g. `token_expired` for a revoked session. */
   readonly reason: string;
+  /**
+   * Only this connection of the user: a gateway evicting a device's older connection held by another gateway
+   * (`duplicate_connection`, found through the routing entry). Absent = every matching connection.
+   */
+  readonly connectionId?: ConnectionId;
 }
 
 export interface GatewayApi {

@@ -11,6 +11,10 @@ export interface CloseConnectionsRequest {
    * A connection_closing reason of the protocol, e.g. "token_expired".
    */
   'reason'?: (string);
+  /**
+   * Only this connection of the user (a device that reconnected through another gateway); empty = any.
+   */
+  'connection_id'?: (string);
 }
 
 export interface CloseConnectionsRequest__Output {
@@ -23,4 +27,8 @@ export interface CloseConnectionsRequest__Output {
    * A connection_closing reason of the protocol, e.g. "token_expired".
    */
   'reason': (string);
+  /**
+   * Only this connection of the user (a device that reconnected through another gateway); empty = any.
+   */
+  'connection_id': (string);
 }

@@ -1,0 +1,82 @@
+import type { Clock } from "../runtime/clock.js";
+import { AppError } from "../runtime/errors.js";
+import type { CloseConnectionsRequest, DeliverResult, Delivery, GatewayApi } from "../runtime/gateway-api.js";
+import type { UserId } from "../runtime/ids.js";
+import { toWireMessage } from "../runtime/message-wire.js";
+import type { StoredMessage } from "../runtime/ports/message-store.js";
+import type { Connection } from "./connection.js";
+import { encodeFrame, isClosingReason } from "./server-frames.js";
+
+export interface DelivererOptions {
+  readonly clock: Pick<Clock, "now">;
+  /** This gateway's connections of a user (established or not). */
+  readonly connectionsOf: (userId: UserId) => Iterable<Connection> | undefined;
+}
+
+interface Encoded {
+  readonly frame: string;
+  readonly bytes: number;
+  readonly key: string;
+}
+
+/**
+ * The GatewayApi of one gateway: pushes to the connections it holds. A message is encoded once per call
+ * however many connections receive it. Pushes are never retried here (D7): what a slow connection cannot
+ * take is counted as dropped and its client heals by sync.
+ */
+export function createDeliverer(options: DelivererOptions): GatewayApi {
+  return {
+    async deliver(deliveries: readonly Delivery[]): Promise<DeliverResult> {
+      let delivered = 0;
+      let noConnection = 0;
+      let dropped = 0;
+      const encoded = new Map<StoredMessage, Encoded>();
+      const now = options.clock.now();
+      for (const delivery of deliveries) {
+        const connections = options.connectionsOf(delivery.userId);
+        let any = false;
+        for (const connection of connections ?? []) {
+          if (connection.id === delivery.excludeConnectionId) {
+            any = true;
+            continue;
+          }
+          let push = encoded.get(delivery.message);
+          if (push === undefined) {
+            const frame = encodeFrame({ type: "message", payload: toWireMessage(delivery.message) }, now);
+            push = {
+              frame,
+              bytes: Buffer.byteLength(frame, "utf8"),
+              key: `${delivery.message.chatId}:${delivery.message.sequence}`,
+            };
+            encoded.set(delivery.message, push);
+          }
+          any = true;
+          const outcome = connection.push(push.frame, push.bytes, push.key);
+          if (outcome === "dropped") dropped++;
+          else delivered++;
+        }
+        if (!any) noConnection++;
+      }
+      return { delivered, noConnection, dropped };
+    },
+
+    async closeConnections(request: CloseConnectionsRequest): Promise<number> {
+      const reason = request.reason;
+      if (!isClosingReason(reason)) {
+        throw new AppError("INVALID_MESSAGE", `unknown connection_closing reason "${reason}"`, {
+          details: { field: "reason" },
+        });
+      }
+      let closed = 0;
+      for (const connection of [...(options.connectionsOf(request.userId) ?? [])]) {
+        if (!connection.isOpen) continue;
+        if (request.sessionId !== undefined && connection.principal?.sessionId !== request.sessionId)
+          continue;
+        if (request.connectionId !== undefined && connection.id !== request.connectionId) continue;
+        connection.close(reason);
+        closed++;
+      }
+      return closed;
+    },
+  };
+}

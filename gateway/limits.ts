@@ -1,0 +1,84 @@
+/**
+ * The connection plane's limits and timers (D6, D9, spec/protocol.md, spec/delivery-presence-kafka.md §2),
+ * with the documented defaults. Configurable: runtime/config.ts exposes each as an option; tests shrink them.
+ */
+export interface GatewayLimits {
+  /** Frames above this many bytes are refused with INVALID_MESSAGE (protocol §4: 64 KiB). */
+  readonly maxFrameBytes: number;
+  /** `content` of a send, in UTF-8 bytes (`Buffer.byteLength`), D9. */
+  readonly maxContentBytes: number;
+  /** Heartbeat period announced in `connection_established` (D6). */
+  readonly heartbeatIntervalMs: number;
+  /** No heartbeat for this long closes with `idle_timeout` (2x the interval, D6). */
+  readonly idleTimeoutMs: number;
+  /** Outbound buffer per connection: messages (D9). */
+  readonly outboundMaxMessages: number;
+  /** Outbound buffer per connection: bytes (D9). */
+  readonly outboundMaxBytes: number;
+  /** Fill ratio at which `SLOW_CONSUMER` is sent and the grace timer starts (95%). */
+  readonly slowConsumerRatio: number;
+  /** Fill ratio below which a slow consumer counts as recovered during its grace (80%). */
+  readonly slowConsumerResumeRatio: number;
+  /** Grace after `SLOW_CONSUMER` before `connection_closing{slow_consumer}` (5 s). */
+  readonly slowConsumerGraceMs: number;
+  /** `send_message` per chat per connection: sustained rate and burst (D9: 10/s, burst 20). */
+  readonly sendPerChatPerSecond: number;
+  readonly sendPerChatBurst: number;
+  /** `send_message` per connection, all chats together (D9: 30/s). */
+  readonly sendPerConnectionPerSecond: number;
+  /** New connections per user per minute (protocol §3 "connect rate limit"); more answer 429 `rate_limited`. */
+  readonly connectsPerUserPerMinute: number;
+  /** `sync_request` per connection (protocol §11: 5/s). */
+  readonly syncPerConnectionPerSecond: number;
+  /** Refused (rate-limited) frames within `abuseWindowMs` that close the connection with `rate_limited`. */
+  readonly rateLimitedCloseThreshold: number;
+  /** Invalid frames within `abuseWindowMs` that close the connection with `protocol_error` (protocol §5: 10). */
+  readonly invalidFrameCloseThreshold: number;
+  readonly abuseWindowMs: number;
+  /** Requests (send/sync) of one connection waiting on the durability plane at once (ADR-009: 100). */
+  readonly maxInFlightRequests: number;
+  /** Gateway refreshes its routing entries this often (D6: 10 s) with this TTL (D6: 30 s). */
+  readonly routingRefreshMs: number;
+  readonly routingTtlMs: number;
+  /** `reconnect_delay_ms` announced in `connection_closing`. */
+  readonly reconnectDelayMs: number;
+  /** After `connection_closing`, the socket is terminated if the close handshake takes longer than this. */
+  readonly closeTimeoutMs: number;
+  /** Circuit breaker on the durability plane (ADR-009): failures within the window that open it... */
+  readonly breakerFailureThreshold: number;
+  readonly breakerWindowMs: number;
+  /** ...and how long it stays open before one probe is let through. */
+  readonly breakerOpenMs: number;
+}
+
+export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
+  maxFrameBytes: 64 * 1024,
+  maxContentBytes: 4096,
+  heartbeatIntervalMs: 30_000,
+  idleTimeoutMs: 60_000,
+  outboundMaxMessages: 1000,
+  outboundMaxBytes: 1024 * 1024,
+  slowConsumerRatio: 0.95,
+  slowConsumerResumeRatio: 0.8,
+  slowConsumerGraceMs: 5_000,
+  sendPerChatPerSecond: 10,
+  sendPerChatBurst: 20,
+  sendPerConnectionPerSecond: 30,
+  syncPerConnectionPerSecond: 5,
+  connectsPerUserPerMinute: 30,
+  rateLimitedCloseThreshold: 100,
+  invalidFrameCloseThreshold: 10,
+  abuseWindowMs: 60_000,
+  maxInFlightRequests: 100,
+  routingRefreshMs: 10_000,
+  routingTtlMs: 30_000,
+  reconnectDelayMs: 5_000,
+  closeTimeoutMs: 5_000,
+  breakerFailureThreshold: 5,
+  breakerWindowMs: 30_000,
+  breakerOpenMs: 30_000,
+};
+
+/** The protocol version served at `/v1/ws`. */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_VERSIONS = [PROTOCOL_VERSION] as const;

@@ -1,0 +1,196 @@
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisConnectionRegistry } from "../runtime/adapters/redis/connection-registry.js";
+import { GatewayGrpcClient } from "../runtime/grpc/gateway-client.js";
+import { addGatewayService } from "../runtime/grpc/gateway-server.js";
+import { startGrpcServer } from "../runtime/grpc/grpc-server.js";
+import type { ChatId, UserId } from "../runtime/ids.js";
+import { createLogger } from "../runtime/logger.js";
+import { engineEndpoint, uniqueName } from "../test/support/engines.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { waitFor } from "../test/support/wait-for.js";
+import { createGateway } from "./gateway.js";
+import {
+  connect,
+  connected,
+  deleteKeys,
+  newDevice,
+  Redis,
+  type RunningGateway,
+  startGateway,
+  type TestClient,
+  type TestKeys,
+  testKeys,
+} from "./testing/harness.js";
+import { syncAll } from "./testing/sync-all.js";
+
+const dynamodb = engineEndpoint("dynamodb");
+const redisUrl = engineEndpoint("redis");
+const kafka = engineEndpoint("kafka");
+
+const USERS = 10;
+
+describe.skipIf(!dynamodb || !redisUrl || !kafka)("routing entries in Redis (D6)", () => {
+  let fixture: IngestFixture;
+  let redis: Redis;
+  let keys: TestKeys;
+  let running: RunningGateway;
+
+  beforeAll(async () => {
+    fixture = await ingestFixture({ dynamodb: dynamodb ?? "", kafka: kafka ?? "" });
+    redis = new Redis(redisUrl ?? "");
+    keys = await testKeys(fixture.clock);
+    running = await startGateway({
+      clock: fixture.clock,
+      ids: fixture.ids,
+      ingest: fixture.runtime(),
+      keys: keys.source,
+      redis,
+      gatewayId: "gw-routing",
+    });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    redis?.disconnect();
+    await fixture?.cleanup();
+  });
+
+  const open = async (userId: UserId, gateway = running): Promise<TestClient> =>
+    (
+      await connected(gateway.url, {
+        token: await keys.token(userId, fixture.clock.now()),
+        deviceId: newDevice(),
+      })
+    ).client;
+
+  it("each connection is registered (connection, user -> gateways) and refreshed on the gateway's timer, not per heartbeat", async () => {
+    const user = fixture.ids.user();
+    const client = await open(user);
+    const connectionId = String(client.frames[0]?.payload.connection_id);
+    expect((await running.registry.gatewaysOfUsers([user])).get(user)).toEqual(["gw-routing"]);
+    const entry = await running.registry.getConnection(connectionId as never);
+    const ttl = await redis.pttl(`${running.keyPrefix}connection:${connectionId}`);
+    expect(ttl).toBeGreaterThan(25_000);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    fixture.clock.advance(10_000);
+    await waitFor(async () => {
+      const refreshed = await running.registry.getConnection(connectionId as never);
+      return refreshed !== undefined && refreshed.lastHeartbeatAt > (entry?.lastHeartbeatAt ?? 0);
+    });
+    client.close();
+    await waitFor(async () => (await running.registry.getConnection(connectionId as never)) === undefined);
+  });
+
+  it("Redis flushed under load: routing entries come back on the next refresh and nothing acknowledged is lost", async () => {
+    const users = Array.from({ length: USERS }, () => fixture.ids.user());
+    const chat: ChatId = await fixture.chatWith(users);
+    const clients = await Promise.all(users.map((user) => open(user)));
+    const acked = new Map<string, number>();
+    let stop = false;
+    const senders = clients.map(async (client, index) => {
+      for (let i = 0; !stop && i < 200; i++) {
+        const frame = {
+          type: "send_message",
+          request_id: randomUUID(),
+          payload: { client_message_id: randomUUID(), chat_id: chat, content: `load ${index}.${i}` },
+        };
+        client.send(frame);
+        const answer = await client.reply(frame.request_id);
+        if (answer.type === "send_message_ack")
+          acked.set(String(answer.payload.message_id), Number(answer.payload.sequence));
+        else if (answer.payload.code !== "RATE_LIMITED") throw new Error(JSON.stringify(answer.payload));
+      }
+    });
+    await waitFor(() => acked.size >= 20);
+    // The "flush": every key of this gateway's routing namespace disappears, as after a Redis restart.
+    await deleteKeys(redis, running.keyPrefix);
+    expect((await running.registry.gatewaysOfUsers(users)).get(users[0] as UserId)).toEqual([]);
+    fixture.clock.advance(10_000);
+    await waitFor(async () => {
+      const gateways = await running.registry.gatewaysOfUsers(users);
+      return users.every((user) => gateways.get(user)?.[0] === "gw-routing");
+    });
+    await waitFor(() => acked.size >= 60);
+    stop = true;
+    await Promise.all(senders);
+    for (const user of users) expect(await running.registry.connectionsOfUser(user)).toHaveLength(1);
+    const sequences = await syncAll(clients[0] as TestClient, chat);
+    const synced = new Set(sequences);
+    for (const sequence of acked.values()) expect(synced.has(sequence)).toBe(true);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    for (const client of clients) client.close();
+  }, 60_000);
+
+  it("a device reconnecting through another gateway evicts its older connection there (duplicate_connection over gRPC)", async () => {
+    const grpcServer = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      register: (server) => addGatewayService(server, running.gateway.api),
+    });
+    const toFirst = new GatewayGrpcClient({ address: `127.0.0.1:${grpcServer.port}` });
+    const second = await startGateway({
+      clock: fixture.clock,
+      ids: fixture.ids,
+      ingest: fixture.runtime(),
+      keys: keys.source,
+      redis,
+      gatewayId: "gw-second",
+      keyPrefix: running.keyPrefix,
+      peers: { gateway: async (nodeId) => (nodeId === "gw-routing" ? toFirst : undefined) },
+    });
+    try {
+      const user = fixture.ids.user();
+      const device = newDevice();
+      const token = await keys.token(user, fixture.clock.now());
+      const older = (await connected(running.url, { token, deviceId: device })).client;
+      const newer = (await connected(second.url, { token, deviceId: device })).client;
+      const closing = await older.next((frame) => frame.type === "connection_closing");
+      expect(closing.payload.reason).toBe("duplicate_connection");
+      expect((await older.closed).code).toBe(1001);
+      const entries = await waitFor(async () => {
+        const live = await running.registry.connectionsOfUser(user);
+        return live.length === 1 ? live : undefined;
+      });
+      expect(entries[0]).toMatchObject({ gatewayId: "gw-second", deviceId: device });
+      newer.close();
+    } finally {
+      await second.close();
+      toFirst.close();
+      await grpcServer.stop(1_000);
+    }
+  });
+
+  it("while routing is unreachable, new upgrades are refused with 503 service_unavailable", async () => {
+    const logger = createLogger({ level: "silent" });
+    const deadRegistry = new RedisConnectionRegistry({
+      redis: "redis://127.0.0.1:1",
+      keyPrefix: `${uniqueName("dead-")}:`,
+      redisOptions: { maxRetriesPerRequest: 0, connectTimeout: 200, enableOfflineQueue: false },
+    });
+    const gateway = createGateway({
+      gatewayId: "gw-dead",
+      logger,
+      clock: fixture.clock,
+      ids: fixture.ids,
+      ingest: fixture.runtime(),
+      connections: deadRegistry,
+      keys: keys.source,
+    });
+    const server = createServer();
+    gateway.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const result = await connect(`ws://127.0.0.1:${port}/v1/ws`, {
+      token: await keys.token(fixture.ids.user(), fixture.clock.now()),
+      deviceId: newDevice(),
+    });
+    expect(result).toMatchObject({ refusal: { status: 503, body: { error: "service_unavailable" } } });
+    expect(gateway.health()).toEqual({ healthy: false, draining: false, routingReachable: false });
+    await gateway.drain(0);
+    server.close();
+    await deadRegistry.close();
+  });
+});

@@ -1,0 +1,97 @@
+import { isoTime } from "../runtime/clock.js";
+import type { ErrorDetails, ProtocolErrorCode } from "../runtime/errors.js";
+import type { WireMessage, WireSyncMessage } from "../runtime/message-wire.js";
+
+/**
+ * Server frames of spec/protocol.md §5. Every frame carries a server `timestamp`; replies echo the request's
+ * `request_id`; pushes (`message`, `connection_closing`, `connection_established`, unsolicited `error`s)
+ * never carry one.
+ */
+export type ServerFrame =
+  | {
+      readonly type: "connection_established";
+      readonly payload: {
+        readonly connection_id: string;
+        readonly user_id: string;
+        readonly device_id: string;
+        readonly server_time: string;
+        readonly heartbeat_interval_ms: number;
+        readonly protocol_version: number;
+      };
+    }
+  | {
+      readonly type: "send_message_ack";
+      readonly request_id: string;
+      readonly payload: {
+        readonly client_message_id: string;
+        readonly message_id: string;
+        readonly chat_id: string;
+        readonly sequence: number;
+        readonly created_at: string;
+      };
+    }
+  | { readonly type: "message"; readonly payload: WireMessage }
+  | {
+      readonly type: "sync_response";
+      readonly request_id: string;
+      readonly payload: {
+        readonly chat_id: string;
+        readonly messages: readonly WireSyncMessage[];
+        readonly has_more: boolean;
+        readonly next_sequence?: number;
+      };
+    }
+  | {
+      readonly type: "heartbeat_ack";
+      readonly request_id?: string;
+      readonly payload: { readonly server_time: string };
+    }
+  | {
+      readonly type: "error";
+      readonly request_id?: string;
+      readonly payload: {
+        readonly code: ProtocolErrorCode;
+        readonly message: string;
+        readonly details?: ErrorDetails;
+      };
+    }
+  | {
+      readonly type: "connection_closing";
+      readonly payload: {
+        readonly reason: ClosingReason;
+        readonly message: string;
+        readonly reconnect_delay_ms: number;
+        readonly reconnect_allowed: true;
+      };
+    };
+
+export type ServerFrameType = ServerFrame["type"];
+
+/** `connection_closing` reasons (protocol §7) and the WebSocket close code that follows each. */
+export const CLOSING_REASONS = {
+  server_shutdown: { code: 1001, message: "the server is shutting down" },
+  idle_timeout: { code: 1001, message: "no heartbeat within two heartbeat intervals" },
+  rate_limited: { code: 1013, message: "too many requests over limit" },
+  protocol_error: { code: 1008, message: "too many invalid frames" },
+  duplicate_connection: { code: 1001, message: "the same device connected again" },
+  token_expired: { code: 1008, message: "the access token expired; refresh it and reconnect" },
+  slow_consumer: { code: 1008, message: "the connection could not keep up with its messages" },
+} as const;
+export type ClosingReason = keyof typeof CLOSING_REASONS;
+
+export const isClosingReason = (value: string): value is ClosingReason =>
+  Object.hasOwn(CLOSING_REASONS, value);
+
+/** A close that follows a failure of ours during setup (protocol §3: 1011). */
+export const SERVER_ERROR_CLOSE_CODE = 1011;
+
+/** The JSON text of a frame, with the server's timestamp. */
+export function encodeFrame(frame: ServerFrame, now: number): string {
+  const { type, payload } = frame;
+  const requestId = "request_id" in frame ? frame.request_id : undefined;
+  return JSON.stringify(
+    requestId === undefined
+      ? { type, timestamp: isoTime(now), payload }
+      : { type, request_id: requestId, timestamp: isoTime(now), payload },
+  );
+}

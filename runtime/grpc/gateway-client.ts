@@ -1,0 +1,97 @@
+import * as grpc from "@grpc/grpc-js";
+import type { CloseConnectionsResponse__Output } from "../../proto/generated/messaging/v1/CloseConnectionsResponse.js";
+import type { DeliverResponse__Output } from "../../proto/generated/messaging/v1/DeliverResponse.js";
+import type { GatewayServiceClient } from "../../proto/generated/messaging/v1/GatewayService.js";
+import { messagingProto } from "../../proto/load.js";
+import { AppError } from "../errors.js";
+import type { CloseConnectionsRequest, DeliverResult, Delivery, GatewayApi } from "../gateway-api.js";
+import { fromGrpcError } from "./errors.js";
+
+export interface GatewayGrpcClientOptions {
+  /** `host:port` of one gateway's gRPC server. */
+  readonly address: string;
+  /**
+   * Budget of each call. Fanout never waits long on a gateway (ADR-009: pushes are not retried, sync heals),
+   * so the default is short: 2000 ms.
+   */
+  readonly deadlineMs?: number;
+}
+
+export const DEFAULT_GATEWAY_DEADLINE_MS = 2000;
+
+/** GatewayApi over gRPC, to one gateway: the remote twin of the in-process gateway. Failures are AppErrors. */
+export class GatewayGrpcClient implements GatewayApi {
+  private readonly client: GatewayServiceClient;
+  private readonly deadlineMs: number;
+  private closed = false;
+
+  constructor(options: GatewayGrpcClientOptions) {
+    const { GatewayService } = messagingProto().messaging.v1;
+    this.client = new GatewayService(options.address, grpc.credentials.createInsecure());
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_GATEWAY_DEADLINE_MS;
+  }
+
+  async deliver(deliveries: readonly Delivery[]): Promise<DeliverResult> {
+    const response = await this.call<DeliverResponse__Output>((options, callback) =>
+      this.client.Deliver(
+        {
+          deliveries: deliveries.map((delivery) => ({
+            user_id: delivery.userId,
+            exclude_connection_id: delivery.excludeConnectionId ?? "",
+            message: {
+              message_id: delivery.message.messageId,
+              chat_id: delivery.message.chatId,
+              sender_id: delivery.message.senderId,
+              client_message_id: delivery.message.clientMessageId,
+              sequence: delivery.message.sequence,
+              content_type: delivery.message.contentType,
+              content: delivery.message.content,
+              created_at: delivery.message.createdAt,
+            },
+          })),
+        },
+        options,
+        callback,
+      ),
+    );
+    return { delivered: response.delivered, noConnection: response.no_connection, dropped: response.dropped };
+  }
+
+  async closeConnections(request: CloseConnectionsRequest): Promise<number> {
+    const response = await this.call<CloseConnectionsResponse__Output>((options, callback) =>
+      this.client.CloseConnections(
+        {
+          user_id: request.userId,
+          session_id: request.sessionId ?? "",
+          reason: request.reason,
+          connection_id: request.connectionId ?? "",
+        },
+        options,
+        callback,
+      ),
+    );
+    return response.closed;
+  }
+
+  /** Closes the channel; calls made afterwards fail with SERVICE_UNAVAILABLE. */
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+
+  private call<Response>(
+    invoke: (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => void,
+  ): Promise<Response> {
+    if (this.closed) {
+      return Promise.reject(new AppError("SERVICE_UNAVAILABLE", "the gateway client is closed"));
+    }
+    return new Promise((resolve, reject) => {
+      invoke({ deadline: Date.now() + this.deadlineMs }, (error, response) => {
+        if (error) reject(fromGrpcError(error));
+        else if (response === undefined) {
+          reject(new AppError("INTERNAL_ERROR", "the gateway sent no response", { public: false }));
+        } else resolve(response);
+      });
+    });
+  }
+}
