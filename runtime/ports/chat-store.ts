@@ -85,6 +85,16 @@ export interface ChatStore {
   /** Changes the role of an existing non-owner member to a non-owner role; false otherwise. */
   setMemberRole(chatId: ChatId, userId: UserId, role: Exclude<MemberRole, "owner">): Promise<boolean>;
 
+  /**
+   * Mutes an existing membership until `mutedUntil` (epoch ms), or unmutes it (undefined). Returns the
+   * membership afterwards, or undefined when the user is not a member.
+   */
+  setMutedUntil(
+    chatId: ChatId,
+    userId: UserId,
+    mutedUntil: number | undefined,
+  ): Promise<MembershipRecord | undefined>;
+
   /** Every member of a chat (groups are capped at 100), strongly consistent, ordered by user id. */
   listMembers(chatId: ChatId): Promise<MembershipRecord[]>;
 

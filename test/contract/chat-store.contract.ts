@@ -212,6 +212,24 @@ export function describeChatStoreContract(name: string, make: () => Promise<Chat
         expect(await store.getMembership(chatId, stranger)).toBeUndefined();
       });
 
+      it("mutes and unmutes an existing membership; strangers stay absent", async () => {
+        const { chatId, member } = await groupWithMembers();
+        fixture.clock.advance(10);
+        const until = fixture.clock.now() + 3_600_000;
+        expect(await store.setMutedUntil(chatId, member, until)).toMatchObject({
+          mutedUntil: until,
+          updatedAt: fixture.clock.now(),
+        });
+        expect((await store.getMembership(chatId, member))?.mutedUntil).toBe(until);
+        const unmuted = await store.setMutedUntil(chatId, member, undefined);
+        expect(unmuted?.mutedUntil).toBeUndefined();
+        expect(unmuted?.role).toBe("member");
+        expect((await store.getMembership(chatId, member))?.mutedUntil).toBeUndefined();
+        const stranger = ids.user();
+        expect(await store.setMutedUntil(chatId, stranger, until)).toBeUndefined();
+        expect(await store.getMembership(chatId, stranger)).toBeUndefined();
+      });
+
       it("listMembers returns every member of the chat, ordered by user id", async () => {
         const chatId = ids.chat();
         const users = Array.from({ length: 5 }, () => ids.user());

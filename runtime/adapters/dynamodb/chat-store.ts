@@ -167,6 +167,33 @@ export class DynamoChatStore implements ChatStore {
     return output !== undefined;
   }
 
+  /** Unmuting removes the attribute: an absent `muted_until` means not muted (chat-items.ts). */
+  async setMutedUntil(
+    chatId: ChatId,
+    userId: UserId,
+    mutedUntil: number | undefined,
+  ): Promise<MembershipRecord | undefined> {
+    const condition = "attribute_exists(#chat_id) AND attribute_exists(#user_id)";
+    const update =
+      mutedUntil === undefined
+        ? "SET #updated_at = :now REMOVE #muted_until"
+        : "SET #muted_until = :until, #updated_at = :now";
+    const command = new UpdateItemCommand({
+      TableName: this.memberships,
+      Key: membershipKey(chatId, userId),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: attributeNames(update, condition),
+      ExpressionAttributeValues: {
+        ":now": num(this.clock.now()),
+        ...(mutedUntil === undefined ? {} : { ":until": num(mutedUntil) }),
+      },
+      ReturnValues: "ALL_NEW",
+    });
+    const output = await conditionalWrite(`UpdateItem ${this.memberships}`, () => this.client.send(command));
+    return output?.Attributes === undefined ? undefined : decodeMembership(output.Attributes);
+  }
+
   async listMembers(chatId: ChatId): Promise<MembershipRecord[]> {
     const keyCondition = "#chat_id = :chat";
     const items = await queryItems(this.client, `Query ${this.memberships}`, {

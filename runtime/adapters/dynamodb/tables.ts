@@ -159,7 +159,17 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     ttlAttribute: "ttl",
     // No `otp_ciphertext`: codes are kept only as HMAC, a re-request sends a new code. `locked_until`: the
     // lockout after too many wrong codes, which a new request cannot lift.
-    attributes: ["otp_mac", "created_at", "expires_at", "attempt_count", "status", "locked_until", "ttl"],
+    // `login`: the session a verified code produced, so a retried verification gets the same one (spec §3.2).
+    attributes: [
+      "otp_mac",
+      "created_at",
+      "expires_at",
+      "attempt_count",
+      "status",
+      "locked_until",
+      "login",
+      "ttl",
+    ],
     billingMode: ON_DEMAND,
   },
   // The sentinel that makes a direct chat unique per pair (D15); `pair_key` is `min(a,b)#max(a,b)`.

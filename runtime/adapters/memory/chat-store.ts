@@ -118,6 +118,24 @@ export class MemoryChatStore implements ChatStore {
     return true;
   }
 
+  async setMutedUntil(
+    chatId: ChatId,
+    userId: UserId,
+    mutedUntil: number | undefined,
+  ): Promise<MembershipRecord | undefined> {
+    const chat = this.members.get(chatId);
+    const membership = chat?.get(userId);
+    if (chat === undefined || membership === undefined) return undefined;
+    const { mutedUntil: _previous, ...rest } = membership;
+    const updated: MembershipRecord = Object.freeze({
+      ...rest,
+      updatedAt: this.clock.now(),
+      ...(mutedUntil === undefined ? {} : { mutedUntil }),
+    });
+    chat.set(userId, updated);
+    return updated;
+  }
+
   async listMembers(chatId: ChatId): Promise<MembershipRecord[]> {
     return [...(this.members.get(chatId)?.values() ?? [])].sort((a, b) => compareIds(a.userId, b.userId));
   }

@@ -1,0 +1,131 @@
+import { AppError } from "../../runtime/errors.js";
+import type { SessionId, UserId } from "../../runtime/ids.js";
+import type { SessionRecord } from "../../runtime/ports/session-store.js";
+import type { ChatMgmtContext } from "../context.js";
+import type { AccessClaims } from "./access-tokens.js";
+import { newRefreshToken, sha256Hex } from "./secrets.js";
+
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresInS: number;
+  readonly accessTokenExpiresAt: number;
+}
+
+/**
+ * A refresh token names its session (`<session_id>.<32 random bytes, base64url>`), so any token of a family,
+ * current or rotated out, leads to the one session it belongs to; only its SHA-256 is stored.
+ */
+export function refreshTokenFor(sessionId: SessionId): string {
+  return `${sessionId}.${newRefreshToken()}`;
+}
+
+export function sessionIdOfRefreshToken(token: string): SessionId | undefined {
+  const [sessionId, secret, extra] = token.split(".");
+  if (extra !== undefined || secret === undefined || !/^sess_[0-9A-Z]{26}$/.test(sessionId ?? ""))
+    return undefined;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return undefined;
+  return sessionId as SessionId;
+}
+
+/**
+ * Deletes a session (the whole refresh-token family) and closes its WebSockets with `token_expired`.
+ * Closing is best effort: a gateway that cannot be reached must not keep the session alive.
+ */
+export async function revokeSession(
+  ctx: ChatMgmtContext,
+  session: SessionRecord,
+  why: string,
+): Promise<void> {
+  await ctx.sessionStore.deleteSession(session.sessionId);
+  ctx.logger.info({ session_id: session.sessionId, user_id: session.userId, why }, "session.revoked");
+  try {
+    await ctx.closeConnections({
+      userId: session.userId,
+      sessionId: session.sessionId,
+      reason: "token_expired",
+    });
+  } catch (error) {
+    ctx.logger.warn(
+      { err: error, session_id: session.sessionId },
+      "closing the session's connections failed",
+    );
+  }
+}
+
+/**
+ * Opens a session for a verified login: the user's session on the same device is replaced, and while the
+ * user would exceed the session cap the oldest are evicted (spec §3.3). Each step is one idempotent write.
+ */
+export async function openSession(
+  ctx: ChatMgmtContext,
+  userId: UserId,
+  deviceId: string,
+): Promise<{ session: SessionRecord; tokens: IssuedTokens }> {
+  const existing = await ctx.sessionStore.listSessionsOfUser(userId);
+  const others: SessionRecord[] = [];
+  for (const session of existing) {
+    if (session.deviceId === deviceId) await revokeSession(ctx, session, "replaced");
+    else others.push(session);
+  }
+  while (others.length >= ctx.limits.maxSessionsPerUser) {
+    const oldest = others.shift();
+    if (oldest !== undefined) await revokeSession(ctx, oldest, "evicted");
+  }
+  const now = ctx.clock.now();
+  const sessionId = ctx.ids.session();
+  const refreshToken = refreshTokenFor(sessionId);
+  const session: SessionRecord = {
+    sessionId,
+    userId,
+    deviceId,
+    refreshTokenHash: sha256Hex(refreshToken),
+    previousTokenHashes: [],
+    tokenFamily: ctx.ids.ulid(),
+    tokenGeneration: 1,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: now + ctx.limits.refreshTokenTtlMs,
+  };
+  if (!(await ctx.sessionStore.createSession(session))) {
+    throw new AppError("INTERNAL_ERROR", "session id collision", { public: false });
+  }
+  const access = await ctx.accessTokens.mint(userId, sessionId);
+  return {
+    session,
+    tokens: {
+      accessToken: access.token,
+      refreshToken,
+      expiresInS: access.expiresInS,
+      accessTokenExpiresAt: access.expiresAt,
+    },
+  };
+}
+
+/** The caller of an authenticated request: a valid token of a session that still exists. */
+export interface Caller extends AccessClaims {
+  readonly deviceId: string;
+}
+
+/** Only touch `last_active_at` this often per session: activity tracking must not cost a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export async function authenticate(ctx: ChatMgmtContext, authorization: string | undefined): Promise<Caller> {
+  const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? "");
+  if (match?.[1] === undefined) {
+    throw new AppError("UNAUTHORIZED", "a bearer access token is required", {
+      details: { reason: "missing_token" },
+    });
+  }
+  const claims = await ctx.accessTokens.verify(match[1]);
+  const session = await ctx.sessionStore.getSession(claims.sessionId);
+  if (session === undefined || session.userId !== claims.userId) {
+    throw new AppError("UNAUTHORIZED", "the session of this token was revoked", {
+      details: { reason: "session_revoked" },
+    });
+  }
+  const now = ctx.clock.now();
+  if (now - session.lastActiveAt >= TOUCH_INTERVAL_MS)
+    await ctx.sessionStore.touchSession(session.sessionId, now);
+  return { ...claims, deviceId: session.deviceId };
+}

@@ -1,0 +1,53 @@
+import { Inject } from "@nestjs/common";
+import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
+import { AppError } from "../../runtime/errors.js";
+import { enforceLimit } from "../auth/rate-limits.js";
+import { newRefreshToken, sha256Hex } from "../auth/secrets.js";
+import { type IssuedTokens, revokeSession, sessionIdOfRefreshToken } from "../auth/sessions.js";
+import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { RefreshTokensCommand } from "./refresh-tokens.command.js";
+
+const invalid = () => new AppError("INVALID_REFRESH_TOKEN", "the refresh token is not valid");
+
+@CommandHandler(RefreshTokensCommand)
+export class RefreshTokensHandler implements ICommandHandler<RefreshTokensCommand, IssuedTokens> {
+  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+
+  async execute(command: RefreshTokensCommand): Promise<IssuedTokens> {
+    const sessionId = sessionIdOfRefreshToken(command.refreshToken);
+    if (sessionId === undefined) throw invalid();
+    if (command.accessToken !== undefined) {
+      const claims = await this.ctx.accessTokens.verify(command.accessToken, { allowExpired: true });
+      if (claims.sessionId !== sessionId) throw invalid();
+    }
+    const session = await this.ctx.sessionStore.getSession(sessionId);
+    if (session === undefined) throw invalid();
+    await enforceLimit(this.ctx, `auth_refresh:user:${session.userId}`, 30, 60_000);
+    if (session.deviceId !== command.deviceId) {
+      throw new AppError("DEVICE_MISMATCH", "this refresh token belongs to another device");
+    }
+    const presented = sha256Hex(command.refreshToken);
+    if (presented !== session.refreshTokenHash) {
+      if (session.previousTokenHashes.includes(presented)) {
+        // A rotated-out token came back: someone holds a copy. Revoke the whole family (spec §3.3 (4)).
+        this.ctx.logger.warn(
+          { session_id: session.sessionId, user_id: session.userId },
+          "auth.refresh_token_reuse",
+        );
+        await revokeSession(this.ctx, session, "refresh_token_reuse");
+      }
+      throw invalid();
+    }
+    // Mint first, then compare-and-set: of racing refreshes exactly one returns tokens.
+    const access = await this.ctx.accessTokens.mint(session.userId, session.sessionId);
+    const refreshToken = `${session.sessionId}.${newRefreshToken()}`;
+    const rotated = await this.ctx.sessionStore.rotateRefreshToken(session, sha256Hex(refreshToken));
+    if (rotated === undefined) throw invalid();
+    return {
+      accessToken: access.token,
+      refreshToken,
+      expiresInS: access.expiresInS,
+      accessTokenExpiresAt: access.expiresAt,
+    };
+  }
+}

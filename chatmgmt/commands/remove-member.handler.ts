@@ -1,0 +1,37 @@
+import { Inject } from "@nestjs/common";
+import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
+import { AppError } from "../../runtime/errors.js";
+import { requireGroup, requireMembership } from "../chats/chat-access.js";
+import { removeMember } from "../chats/membership-removal.js";
+import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { RemoveMemberCommand } from "./remove-member.command.js";
+
+@CommandHandler(RemoveMemberCommand)
+export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand, number> {
+  constructor(
+    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
+    @Inject(EventBus) private readonly events: EventBus,
+  ) {}
+
+  async execute(command: RemoveMemberCommand): Promise<number> {
+    const caller = command.caller.userId;
+    if (command.userId === caller) {
+      throw new AppError("INVALID_OPERATION", "use POST /chats/{id}/leave to leave a chat");
+    }
+    const { chat, membership } = await requireMembership(this.ctx.chatStore, command.chatId, caller);
+    requireGroup(chat, "lose members");
+    const target = await this.ctx.chatStore.getMembership(command.chatId, command.userId);
+    if (target === undefined) {
+      throw new AppError("NOT_FOUND", "the user is not a member", { details: { user_id: command.userId } });
+    }
+    const allowed =
+      target.role !== "owner" &&
+      (membership.role === "owner" || (membership.role === "admin" && target.role === "member"));
+    if (!allowed) {
+      throw new AppError("FORBIDDEN", "your role does not allow removing this member", {
+        details: { required_role: target.role === "member" ? "admin" : "owner", your_role: membership.role },
+      });
+    }
+    return removeMember(this.ctx, this.events, command.chatId, target, caller);
+  }
+}

@@ -1,0 +1,123 @@
+import { Inject } from "@nestjs/common";
+import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
+import { AppError } from "../../runtime/errors.js";
+import type { SessionId, UserId } from "../../runtime/ids.js";
+import type { OtpLogin } from "../../runtime/ports/otp-store.js";
+import { phoneHash, type UserRecord } from "../../runtime/ports/user-store.js";
+import { rateLimited } from "../auth/rate-limits.js";
+import { otpMac, sameMac, sha256Hex } from "../auth/secrets.js";
+import { openSession, refreshTokenFor } from "../auth/sessions.js";
+import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { type LoginResult, VerifyOtpCommand } from "./verify-otp.command.js";
+
+const invalidOtp = (details: Record<string, unknown> = {}) =>
+  new AppError("INVALID_OTP", "the code is wrong or expired", { details });
+
+/**
+ * Check order of spec §3.1: (1) strong read — missing, verified or expired → INVALID_OTP; (2) locked out or
+ * out of attempts → 429; (3) MAC mismatch (constant time) → count the attempt (the last one locks the
+ * phone out) → INVALID_OTP; (4) match → one conditional `pending → verified` (exactly one racing
+ * verification wins), then user (D15: record, then phone sentinel) and session.
+ */
+@CommandHandler(VerifyOtpCommand)
+export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, LoginResult> {
+  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+
+  async execute(command: VerifyOtpCommand): Promise<LoginResult> {
+    const { limits, otpStore } = this.ctx;
+    const now = this.ctx.clock.now();
+    const hash = phoneHash(command.phoneNumber);
+    const record = await otpStore.getOtp(hash);
+    if (record?.lockedUntil !== undefined && record.lockedUntil >= now) {
+      throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, record.lockedUntil - now);
+    }
+    if (
+      record?.status === "verified" &&
+      record.expiresAt >= now &&
+      record.login?.deviceId === command.deviceId
+    ) {
+      // A retry of a verification that succeeded (its response may have been lost): same session and
+      // is_new_user, fresh tokens (spec §3.2). Still only with the right code.
+      if (sameMac(otpMac(this.ctx.otpPepper, command.otp, hash, record.expiresAt), record.otpMac)) {
+        return this.repeatLogin(record.login);
+      }
+    }
+    if (record === undefined || record.status !== "pending" || record.expiresAt < now) throw invalidOtp();
+    if (record.attemptCount >= limits.otpMaxAttempts) {
+      throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, limits.otpLockoutMs);
+    }
+    const candidate = otpMac(this.ctx.otpPepper, command.otp, hash, record.expiresAt);
+    if (!sameMac(candidate, record.otpMac)) {
+      const attempts = await otpStore.recordFailedAttempt(hash, record.otpMac, limits.otpMaxAttempts);
+      if (attempts !== undefined && attempts >= limits.otpMaxAttempts) {
+        await otpStore.lockOut(hash, now + limits.otpLockoutMs);
+        this.ctx.logger.warn({ phone_last4: command.phoneNumber.slice(-4) }, "auth.otp_lockout");
+      }
+      throw invalidOtp({
+        attempts_remaining: Math.max(0, limits.otpMaxAttempts - (attempts ?? limits.otpMaxAttempts)),
+      });
+    }
+    if (!(await otpStore.markVerified(hash, record.otpMac, now, limits.otpMaxAttempts))) throw invalidOtp();
+
+    const { user, isNewUser } = await this.findOrCreateUser(command.phoneNumber, now);
+    const { session, tokens } = await openSession(this.ctx, user.userId, command.deviceId);
+    await otpStore.recordLogin(hash, record.otpMac, {
+      deviceId: command.deviceId,
+      sessionId: session.sessionId,
+      userId: user.userId,
+      isNewUser,
+    });
+    return { user, session, tokens, isNewUser };
+  }
+
+  /** Fresh tokens for the session an earlier verification of the same code opened on the same device. */
+  private async repeatLogin(login: OtpLogin): Promise<LoginResult> {
+    const session = await this.ctx.sessionStore.getSession(login.sessionId as SessionId);
+    if (session === undefined || session.deviceId !== login.deviceId) throw invalidOtp();
+    const refreshToken = refreshTokenFor(session.sessionId);
+    const rotated = await this.ctx.sessionStore.rotateRefreshToken(session, sha256Hex(refreshToken));
+    if (rotated === undefined) throw invalidOtp();
+    const [user, access] = await Promise.all([
+      this.loadUser(session.userId),
+      this.ctx.accessTokens.mint(session.userId, session.sessionId),
+    ]);
+    return {
+      user,
+      session: rotated,
+      tokens: {
+        accessToken: access.token,
+        refreshToken,
+        expiresInS: access.expiresInS,
+        accessTokenExpiresAt: access.expiresAt,
+      },
+      isNewUser: login.isNewUser,
+    };
+  }
+
+  private async findOrCreateUser(
+    phoneNumber: string,
+    now: number,
+  ): Promise<{ user: UserRecord; isNewUser: boolean }> {
+    const { userStore } = this.ctx;
+    const existing = await userStore.getUserIdByPhone(phoneNumber);
+    if (existing !== undefined) return { user: await this.loadUser(existing), isNewUser: false };
+    const user: UserRecord = {
+      userId: this.ctx.ids.user(),
+      phoneNumber,
+      displayName: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await userStore.createUser(user);
+    // The record is reachable only once the sentinel names it; a lost race leaves it unreachable.
+    const holder = await userStore.claimPhone(phoneNumber, user.userId);
+    if (holder.claimed) return { user, isNewUser: true };
+    return { user: await this.loadUser(holder.userId), isNewUser: false };
+  }
+
+  private async loadUser(userId: UserId): Promise<UserRecord> {
+    const user = await this.ctx.userStore.getUser(userId);
+    if (user === undefined) throw new AppError("SERVICE_UNAVAILABLE", "user record not readable yet");
+    return user;
+  }
+}

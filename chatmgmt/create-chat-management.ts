@@ -1,0 +1,171 @@
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { INestApplication } from "@nestjs/common";
+import { NestFactory } from "@nestjs/core";
+import { type GrpcOptions, Transport } from "@nestjs/microservices";
+import { ExpressAdapter } from "@nestjs/platform-express";
+import type { JSONWebKeySet } from "jose";
+import { LOADER_OPTIONS, PROTO_ROOT } from "../proto/definitions.js";
+import { DevSmsSender } from "../runtime/adapters/memory/dev-sms-sender.js";
+import type { Route } from "../runtime/http/server.js";
+import { type AccessClaims, AccessTokens } from "./auth/access-tokens.js";
+import { jwksOf, loadOrCreateSigningKey, signingKeyFromPem } from "./auth/signing-keys.js";
+import { ChatManagementModule } from "./chat-management.module.js";
+import type { AuthLimits, ChatManagementDeps, ChatMgmtContext } from "./context.js";
+import { RestErrorFilter } from "./rest/error.filter.js";
+import { chatManagementRoute } from "./rest/http-entry.js";
+
+export interface RunningChatGrpc {
+  /** The bound port. */
+  readonly port: number;
+}
+
+export interface ChatManagement {
+  /** Handles `/api/v1/{auth,dev,users,chats,sessions,delivery-state}/**` and `/.well-known/jwks.json`. */
+  readonly route: Route;
+  /** The public signing keys, for an in-process gateway that verifies tokens without HTTP. */
+  jwks(): JSONWebKeySet;
+  /**
+   * What chat management adds to the platform's `/health` and `GET /api/v1/` (it serves neither itself):
+   * the signing key in use, whether the OTP pepper is configured, and its part of the capabilities.
+   */
+  info(): ChatManagementInfo;
+  /** Verifies an access token exactly as chat management does (signature, claims, expiry). */
+  verifyAccessToken(token: string): Promise<AccessClaims>;
+  /** Serves `messaging.v1.ChatService` on the same buses (NestJS gRPC transport); port 0 = any free port. */
+  startGrpc(host: string, port: number): Promise<RunningChatGrpc>;
+  /** Stops the gRPC server and the app, then waits for lifecycle publications still running. */
+  close(): Promise<void>;
+}
+
+export interface ChatManagementInfo {
+  readonly signingKeyId: string;
+  /** `ephemeral`: no OTP_PEPPER, a random one per process (pending codes die with it). */
+  readonly otpPepper: "configured" | "ephemeral";
+  readonly devOtpEndpoint: boolean;
+  readonly capabilities: {
+    readonly max_chat_members: number;
+    readonly auth_methods: readonly string[];
+  };
+}
+
+/** Config in the code's units (config.ts holds the documented options and defaults). */
+function limitsOf(config: ChatManagementDeps["config"]): AuthLimits {
+  return {
+    accessTokenTtlS: config.accessTokenTtlS,
+    refreshTokenTtlMs: config.refreshTokenTtlS * 1000,
+    otpTtlMs: config.otpTtlS * 1000,
+    otpMaxAttempts: config.otpMaxAttempts,
+    otpLockoutMs: config.otpLockoutS * 1000,
+    otpRequestsPerPhone: config.otpRequestsPerPhone,
+    otpRequestsPerIp: config.otpRequestsPerIp,
+    otpRequestWindowMs: config.otpRequestWindowS * 1000,
+    maxSessionsPerUser: config.maxSessionsPerUser,
+    maxGroupMembers: config.maxGroupMembers,
+    restReadsPerMinute: config.restReadsPerMinute,
+    restWritesPerMinute: config.restWritesPerMinute,
+  };
+}
+
+/**
+ * Builds chat management (D11–D15): the signing key (loaded, or generated and kept under DATA_DIR), the
+ * NestJS app with its REST controllers on an express instance that the shared HTTP server calls through
+ * `route`, and the gRPC ChatService started on demand.
+ */
+export async function createChatManagement(deps: ChatManagementDeps): Promise<ChatManagement> {
+  const { config, logger } = deps;
+  const signingKey =
+    deps.signingKeyPem !== undefined
+      ? await signingKeyFromPem(deps.signingKeyPem)
+      : await loadOrCreateSigningKey(config.jwtPrivateKeyFile ?? join(config.dataDir, "jwt-signing-key.pem"));
+  if (config.otpPepper === undefined && !config.devMode) {
+    logger.warn("OTP_PEPPER is not set: a random pepper is used and pending codes die with this process");
+  }
+  const limits = limitsOf(config);
+  const { signingKeyPem: _pem, smsSender, ...rest } = deps;
+  const ctx: ChatMgmtContext = {
+    ...rest,
+    smsSender: smsSender ?? new DevSmsSender(logger),
+    signingKey,
+    accessTokens: new AccessTokens(signingKey, deps.clock, deps.ids, limits.accessTokenTtlS),
+    otpPepper: config.otpPepper ?? randomBytes(32).toString("hex"),
+    limits,
+    pending: new Set(),
+    publishChains: new Map(),
+    shutdown: { closing: false, wake: new Set() },
+  };
+
+  const adapter = new ExpressAdapter();
+  // The express instance the adapter made; typed here because @types/express is not a dependency.
+  const expressApp = adapter.getInstance<
+    ((request: IncomingMessage, response: ServerResponse) => void) & { disable(setting: string): void }
+  >();
+  expressApp.disable("x-powered-by");
+  const app: INestApplication = await NestFactory.create(ChatManagementModule.with(ctx), adapter, {
+    bodyParser: false,
+    logger: false,
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new RestErrorFilter(logger));
+  await app.init();
+
+  let grpcStarted = false;
+  let closed: Promise<void> | undefined;
+  return {
+    route: chatManagementRoute((request, response) => expressApp(request, response)),
+    jwks: () => jwksOf(signingKey),
+    info: () => ({
+      signingKeyId: signingKey.kid,
+      otpPepper: config.otpPepper === undefined ? "ephemeral" : "configured",
+      devOtpEndpoint: config.devMode && ctx.smsSender.lastCode !== undefined,
+      capabilities: { max_chat_members: limits.maxGroupMembers, auth_methods: ["phone_otp"] },
+    }),
+    verifyAccessToken: (token) => ctx.accessTokens.verify(token),
+    startGrpc: async (host, port) => {
+      if (grpcStarted) throw new Error("the chat gRPC server is already started");
+      grpcStarted = true;
+      const bound = port === 0 ? await freePort(host) : port;
+      const address = host.includes(":") ? `[${host}]:${bound}` : `${host}:${bound}`;
+      app.connectMicroservice<GrpcOptions>(
+        {
+          transport: Transport.GRPC,
+          options: {
+            package: "messaging.v1",
+            protoPath: [join("messaging", "v1", "chat.proto")],
+            url: address,
+            loader: { ...LOADER_OPTIONS, includeDirs: [PROTO_ROOT] },
+          },
+        },
+        { inheritAppConfig: false },
+      );
+      await app.startAllMicroservices();
+      logger.info({ address }, "chat management gRPC listening");
+      return { port: bound };
+    },
+    close: () => {
+      closed ??= (async () => {
+        await app.close();
+        ctx.shutdown.closing = true;
+        for (const wake of ctx.shutdown.wake) wake();
+        await Promise.allSettled([...ctx.pending]);
+      })();
+      return closed;
+    },
+  };
+}
+
+/** NestJS's gRPC server does not report the port it bound, so port 0 is resolved to a free port first. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

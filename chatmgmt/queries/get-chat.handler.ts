@@ -1,0 +1,33 @@
+import { Inject } from "@nestjs/common";
+import { type IQueryHandler, QueryHandler } from "@nestjs/cqrs";
+import { requireMembership } from "../chats/chat-access.js";
+import { currentSequence } from "../chats/chat-tail.js";
+import { displayNames } from "../chats/member-names.js";
+import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { type ChatDetail, GetChatQuery } from "./get-chat.query.js";
+
+@QueryHandler(GetChatQuery)
+export class GetChatHandler implements IQueryHandler<GetChatQuery, ChatDetail> {
+  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+
+  async execute(query: GetChatQuery): Promise<ChatDetail> {
+    const userId = query.caller.userId;
+    const { chat, membership } = await requireMembership(this.ctx.chatStore, query.chatId, userId);
+    const [members, tail, state] = await Promise.all([
+      this.ctx.chatStore.listMembers(query.chatId),
+      currentSequence(this.ctx.messageStore, query.chatId),
+      this.ctx.messageStore.getDeliveryState(userId, query.chatId),
+    ]);
+    const names = await displayNames(
+      this.ctx,
+      members.map((m) => m.userId),
+    );
+    return {
+      chat,
+      members: members.map((m) => ({ membership: m, displayName: names.get(m.userId) ?? null })),
+      myMembership: membership,
+      currentSequence: tail,
+      lastAckedSequence: state?.lastAckedSequence ?? 0,
+    };
+  }
+}

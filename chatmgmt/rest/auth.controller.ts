@@ -1,0 +1,115 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from "@nestjs/common";
+import { CommandBus } from "@nestjs/cqrs";
+import { z } from "zod";
+import { isoTime } from "../../runtime/clock.js";
+import { AppError } from "../../runtime/errors.js";
+import type { Caller, IssuedTokens } from "../auth/sessions.js";
+import { LogoutCommand } from "../commands/logout.command.js";
+import { RefreshTokensCommand } from "../commands/refresh-tokens.command.js";
+import { RequestOtpCommand, type RequestOtpResult } from "../commands/request-otp.command.js";
+import { type LoginResult, VerifyOtpCommand } from "../commands/verify-otp.command.js";
+import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { deviceId, otpCode, phoneNumber } from "../schemas.js";
+import { parseInput } from "../validation.js";
+import { AuthGuard } from "./auth.guard.js";
+import { CurrentCaller, header, type RestRequest } from "./request.js";
+import { tokensView } from "./views.js";
+
+const requestOtpBody = z.strictObject({ phone_number: phoneNumber });
+const verifyOtpBody = z.strictObject({ phone_number: phoneNumber, otp: otpCode, device_id: deviceId });
+const refreshBody = z.strictObject({
+  refresh_token: z.string({ error: "refresh_token is required" }).min(1).max(200),
+});
+const logoutBody = z.strictObject({ refresh_token: z.string().max(200).optional() }).optional();
+
+/** `/api/v1/auth/*` (spec §3): no bearer token except on logout. */
+@Controller("api/v1")
+export class AuthController {
+  constructor(
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
+  ) {}
+
+  @Post("auth/request-otp")
+  @HttpCode(200)
+  async requestOtp(@Body() body: unknown, @Req() request: RestRequest) {
+    const input = parseInput(requestOtpBody, body);
+    const result = await this.commands.execute<RequestOtpCommand, RequestOtpResult>(
+      new RequestOtpCommand(input.phone_number, request.socket.remoteAddress ?? "unknown"),
+    );
+    return {
+      data: {
+        phone_number: result.phoneNumber,
+        expires_at: isoTime(result.expiresAt),
+        retry_after_seconds: result.retryAfterS,
+      },
+    };
+  }
+
+  @Post("auth/verify-otp")
+  async verifyOtp(
+    @Body() body: unknown,
+    @Req() request: RestRequest,
+    @Res({ passthrough: true }) response: { status(code: number): void },
+  ) {
+    const input = parseInput(verifyOtpBody, body);
+    if (header(request, "x-device-id") !== input.device_id) {
+      throw new AppError("DEVICE_MISMATCH", "X-Device-ID must equal device_id");
+    }
+    const result = await this.commands.execute<VerifyOtpCommand, LoginResult>(
+      new VerifyOtpCommand(input.phone_number, input.otp, input.device_id),
+    );
+    response.status(result.isNewUser ? 201 : 200);
+    return {
+      data: {
+        user: {
+          user_id: result.user.userId,
+          phone_number: result.user.phoneNumber,
+          display_name: result.user.displayName,
+          created_at: isoTime(result.user.createdAt),
+        },
+        session: {
+          session_id: result.session.sessionId,
+          device_id: result.session.deviceId,
+          created_at: isoTime(result.session.createdAt),
+          expires_at: isoTime(result.session.expiresAt),
+        },
+        tokens: tokensView(result.tokens),
+        is_new_user: result.isNewUser,
+      },
+    };
+  }
+
+  @Post("auth/refresh")
+  @HttpCode(200)
+  async refresh(@Body() body: unknown, @Req() request: RestRequest) {
+    const input = parseInput(refreshBody, body);
+    const device = header(request, "x-device-id");
+    if (device === undefined) throw new AppError("DEVICE_MISMATCH", "X-Device-ID is required");
+    const bearer = /^Bearer (\S+)$/.exec(header(request, "authorization") ?? "")?.[1];
+    const tokens = await this.commands.execute<RefreshTokensCommand, IssuedTokens>(
+      new RefreshTokensCommand(input.refresh_token, device, bearer),
+    );
+    return { data: { tokens: tokensView(tokens) } };
+  }
+
+  @Post("auth/logout")
+  @HttpCode(204)
+  @UseGuards(AuthGuard)
+  async logout(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<void> {
+    parseInput(logoutBody, body);
+    await this.commands.execute(new LogoutCommand(caller));
+  }
+
+  /** D11: the last code per phone, only in dev mode (refused otherwise). */
+  @Get("dev/otp")
+  devOtp(@Query() query: unknown) {
+    if (!this.ctx.config.devMode || this.ctx.smsSender.lastCode === undefined) {
+      throw new AppError("FORBIDDEN", "the dev OTP endpoint is only served in dev mode");
+    }
+    const { phone } = parseInput(z.object({ phone: phoneNumber }), query);
+    const code = this.ctx.smsSender.lastCode(phone);
+    if (code === undefined) throw new AppError("NOT_FOUND", "no code was sent to this phone");
+    return { data: { phone_number: phone, otp: code } };
+  }
+}
