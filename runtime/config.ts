@@ -196,6 +196,28 @@ export const OPTIONS = {
     description: "Most deliveries (recipient x message) in one Deliver call; larger batches are split.",
     schema: positiveInt.default(1_000),
   }),
+  fanoutPacingImmediateMembers: option({
+    env: "FANOUT_PACING_IMMEDIATE_MEMBERS",
+    description:
+      "A message to a chat of up to this many members goes to every online recipient at once; larger chats get this many at once and the rest paced.",
+    schema: positiveInt.default(50),
+  }),
+  fanoutPacingRatePerSec: option({
+    env: "FANOUT_PACING_RATE_PER_SEC",
+    description:
+      "Recipients per second past the immediate ones, for chats up to FANOUT_PACING_LARGE_CHAT_MEMBERS members (0 = no pacing).",
+    schema: z.coerce.number().int().min(0).default(100),
+  }),
+  fanoutPacingLargeChatMembers: option({
+    env: "FANOUT_PACING_LARGE_CHAT_MEMBERS",
+    description: "Chats above this many members are paced at FANOUT_PACING_LARGE_RATE_PER_SEC instead.",
+    schema: positiveInt.default(200),
+  }),
+  fanoutPacingLargeRatePerSec: option({
+    env: "FANOUT_PACING_LARGE_RATE_PER_SEC",
+    description: "Recipients per second past the immediate ones, for the largest chats (0 = no pacing).",
+    schema: z.coerce.number().int().min(0).default(50),
+  }),
   // --- chat management (chatmgmt/): auth, OTP, sessions, REST/gRPC ---
   chatGrpcPort: option({
     env: "CHAT_GRPC_PORT",
@@ -265,6 +287,16 @@ export const OPTIONS = {
     env: "MAX_GROUP_MEMBERS",
     description: "Largest group chat, owner included (D9).",
     schema: positiveInt.min(2).default(100),
+  }),
+  restReadsPerMinute: option({
+    env: "REST_READS_PER_MINUTE",
+    description: "Authenticated REST reads (GET) one user may make per minute (spec §1).",
+    schema: positiveInt.default(300),
+  }),
+  restWritesPerMinute: option({
+    env: "REST_WRITES_PER_MINUTE",
+    description: "Authenticated REST writes one user may make per minute (spec §1).",
+    schema: positiveInt.default(60),
   }),
   // Connection plane (gateway/limits.ts holds the same defaults and the meaning of each).
   jwksUrl: option({

@@ -45,7 +45,19 @@ try {
     [
       "",
       `  ${SERVICE_NAME} ${SERVICE_VERSION} (${config.role === "all" ? "embedded: every role in one process" : `role ${config.role}`})`,
+      ...(platform.chatmgmt === undefined
+        ? []
+        : [`  Browser    ${platform.baseUrl}/`, `  REST       ${platform.baseUrl}/api/v1`]),
+      ...(platform.gateway === undefined
+        ? []
+        : [`  WebSocket  ${platform.baseUrl.replace(/^http/, "ws")}/v1/ws`]),
       `  Health     ${platform.baseUrl}/health`,
+      ...(platform.grpcPort === undefined ? [] : [`  gRPC       ${config.host}:${platform.grpcPort}`]),
+      ...(platform.chatGrpcPort === undefined
+        ? []
+        : [`  Chat gRPC  ${config.host}:${platform.chatGrpcPort}`]),
+      `  Ring       npm run ring -- show --url ${platform.baseUrl}`,
+      ...(config.devMode ? ["  Dev mode   on: one-time codes are logged and served at /api/v1/dev/otp"] : []),
       ...Object.entries(adapters).map(([port, adapter]) => `  ${port.padEnd(10)} ${adapter}`),
       "  Ctrl-C stops it gracefully.",
       "",

@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ChatManagementStores } from "../chatmgmt/context.js";
+import { dynamoChatManagementStores } from "../chatmgmt/stores.js";
 import { DynamoActivationStore } from "./adapters/dynamodb/activation-store.js";
 import { scanChatIds } from "./adapters/dynamodb/chat-scan.js";
 import { DynamoChatStore } from "./adapters/dynamodb/chat-store.js";
@@ -42,6 +44,8 @@ export interface PlatformAdapters {
   readonly ringStore: RingStore;
   /** Which process holds each active sequencer (recovery of quiet chats after a crash). */
   readonly activations: ActivationStore;
+  /** Chat management's stores: users, sessions, OTP requests, REST idempotency keys, rate limits. */
+  readonly chatManagement: ChatManagementStores;
   /** Chat ids for operators' placement plans (a Scan: never on a request path). */
   readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
   /** What `/health` probes, naming the adapter behind each port. */
@@ -80,6 +84,7 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     const chatStore = new DynamoChatStore(storeOptions);
     const ringStore = new DynamoRingStore(storeOptions);
     const activations = new DynamoActivationStore(storeOptions);
+    const chatManagement = dynamoChatManagementStores(storeOptions);
     const chatIds = (limit: number) => scanChatIds(dynamo, config.tablePrefix, limit);
 
     // Event log: Kafka in a cluster, the in-process partitioned log when embedded (same port, same contract).
@@ -135,6 +140,7 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
       nodes,
       ringStore,
       activations,
+      chatManagement,
       chatIds,
       checks,
       close,

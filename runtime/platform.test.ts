@@ -179,6 +179,18 @@ describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real e
     }
   });
 
+  it("refuses to start a gateway that could not verify tokens (no JWKS_URL, no chat management)", async () => {
+    const refused = await start(
+      configWith({
+        ROLE: "gateway",
+        DYNAMODB_ENDPOINT: dynamodb ?? "",
+        GRPC_PORT: "0",
+        TABLE_PREFIX: uniqueName("p"),
+      }),
+    ).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "CONFIG_INVALID", details: { option: "JWKS_URL" } });
+  });
+
   it("reports DynamoDB, Kafka and Redis up in /health and announces its node in Redis", async () => {
     const nodeId = uniqueName("gw-");
     const prefix = uniqueName("p");
@@ -190,6 +202,9 @@ describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real e
         KAFKA_BROKERS: kafka ?? "",
         REDIS_URL: redis ?? "",
         TABLE_PREFIX: prefix,
+        GRPC_PORT: "0",
+        // Fetched on the first handshake only; none happens here.
+        JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json",
       }),
     );
     const { status, body } = await health(platform);

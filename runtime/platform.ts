@@ -1,21 +1,35 @@
-import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { IngestService } from "../actors/chat-sequencer/ingest-service.js";
+import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
+import { type FanoutWorker, fanoutOptionsFromConfig, startFanoutWorker } from "../actors/fanout/index.js";
+import { type ChatManagement, createChatManagement } from "../chatmgmt/create-chat-management.js";
+import { webRoute } from "../chatmgmt/web/web-route.js";
+import {
+  createGateway,
+  type Gateway,
+  gatewayLimitsFromConfig,
+  inProcessJwks,
+  type JwtKeySource,
+  remoteJwks,
+} from "../gateway/index.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import { AppError } from "./errors.js";
+import type { GatewayApi } from "./gateway-api.js";
+import { GatewayDirectory } from "./gateway-directory.js";
+import { addGatewayService } from "./grpc/gateway-server.js";
 import { type RunningGrpcServer, startGrpcServer } from "./grpc/grpc-server.js";
 import { addIngestService } from "./grpc/ingest-server.js";
-import { healthRoute } from "./health.js";
+import { type DependencyCheck, healthRoute } from "./health.js";
 import { sendJson } from "./http/json.js";
 import { createHttpServer, pathOf, type Route } from "./http/server.js";
 import { IdFactory } from "./ids.js";
+import type { IngestApi } from "./ingest-api.js";
 import type { Logger } from "./logger.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
-import { ActivationRecovery } from "./placement/activation-recovery.js";
-import { ChatOwnership } from "./placement/ownership.js";
 import { type Placement, startPlacement } from "./placement/placement.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
-import { NODE_ROLES, type NodeInfo } from "./ports/routing.js";
+import { NODE_ROLES, type NodeInfo, type NodeRole } from "./ports/routing.js";
+import { createIngestRole } from "./roles/ingest-role.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
@@ -27,12 +41,20 @@ export interface RunningPlatform {
   readonly adapters: PlatformAdapters;
   /** The durability plane of this process (embedded and ingest roles), called in-process. */
   readonly ingest: IngestService | undefined;
+  /** The connection plane of this process (embedded and gateway roles). */
+  readonly gateway: Gateway | undefined;
+  /** Chat management of this process (embedded and chatmgmt roles). */
+  readonly chatmgmt: ChatManagement | undefined;
+  /** The fanout worker of this process (embedded and fanout roles). */
+  readonly fanout: FanoutWorker | undefined;
   /** This process's ring view, operator API and router to chat owners. */
   readonly placement: Placement;
   /** The node id this process's ingest role has in the ring. */
   readonly ingestNodeId: string | undefined;
-  /** The internal gRPC server's port (ingest role). */
+  /** The internal gRPC server's port (ingest and gateway roles). */
   readonly grpcPort: number | undefined;
+  /** The ChatService gRPC port (chatmgmt role). */
+  readonly chatGrpcPort: number | undefined;
   readonly address: AddressInfo;
   /** `http://host:port` as a client on this machine reaches it. */
   readonly baseUrl: string;
@@ -65,45 +87,118 @@ async function assemble(
   startedAt: number,
   cleanup: Array<() => Promise<void> | void>,
 ): Promise<RunningPlatform> {
+  const embedded = config.role === "all";
+  const hosts = (role: NodeRole) => embedded || config.role === role;
+  const ids = new IdFactory(clock);
   const placement = await startPlacement(config, adapters, clock, logger);
   cleanup.push(() => placement.stop());
-  const hostsIngest = config.role === "all" || config.role === "ingest";
-  // The embedded process is the only ingest node: it owns every chat and needs no ownership check. Its ring
-  // member keeps one name across restarts (the default NODE_ID holds the pid), so the ring does not collect
-  // a dead member per restart.
-  const ingestNodeId = config.role === "all" ? EMBEDDED_INGEST_NODE_ID : config.nodeId;
-  let ownership: ChatOwnership | undefined;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+
+  // Durability plane. The embedded process is the only ingest node: it owns every chat. Its ring member keeps
+  // one name across restarts (the default NODE_ID holds the pid), so the ring does not collect dead members.
+  const ingestNodeId = embedded ? EMBEDDED_INGEST_NODE_ID : config.nodeId;
   let heartbeat: NodeHeartbeat | undefined;
-  const holder = { nodeId: ingestNodeId, incarnation: `${startedAt}-${randomBytes(4).toString("hex")}` };
-  const ingest = hostsIngest
-    ? new IngestService({
-        messageStore: adapters.messageStore,
-        chatStore: adapters.chatStore,
-        eventLog: adapters.eventLog,
+  const ingest = hosts("ingest")
+    ? createIngestRole({
+        config,
+        adapters,
+        placement,
         clock,
-        ids: new IdFactory(clock),
         logger,
-        producerId: config.nodeId,
-        activations: { store: adapters.activations, ...holder },
-        ...(config.role === "ingest" ? { ownership: { check: (chatId) => ownership?.check(chatId) } } : {}),
+        nodeId: ingestNodeId,
+        startedAt,
+        onApplied: () => void heartbeat?.beatNow(),
       })
     : undefined;
-  if (ingest !== undefined) {
-    ownership = new ChatOwnership(ingestNodeId, placement.view, ingest.host, logger, () => {
-      void heartbeat?.beatNow();
+  if (ingest !== undefined) cleanup.push(() => ingest.stop());
+  // Whoever calls a chat's owner: in-process when this process is the only ingest node, else by the ring.
+  const ingestApi: IngestApi = embedded && ingest !== undefined ? ingest.service : placement.router();
+
+  // Connection plane and the directory every caller of gateways goes through.
+  const gatewayNodeId = embedded ? `${config.nodeId}-gateway` : config.nodeId;
+  let gateway: Gateway | undefined;
+  // The gateway of this process is called in-process; it is created below, after chat management (its keys).
+  const localGateway: GatewayApi = {
+    deliver: (deliveries) => requireGateway(gateway).deliver(deliveries),
+    closeConnections: (request) => requireGateway(gateway).closeConnections(request),
+  };
+  const directory = new GatewayDirectory({
+    nodes: adapters.nodes,
+    connections: adapters.connections,
+    logger,
+    ...(hosts("gateway") ? { local: { nodeId: gatewayNodeId, api: localGateway } } : {}),
+  });
+  cleanup.push(() => directory.close());
+
+  // Management plane.
+  const chatmgmt = hosts("chatmgmt")
+    ? await createChatManagement({
+        ...adapters.chatManagement,
+        config,
+        logger: logger.child({ component: "chatmgmt" }),
+        clock,
+        ids,
+        chatStore: adapters.chatStore,
+        messageStore: adapters.messageStore,
+        eventLog: adapters.eventLog,
+        closeConnections: (request) => directory.closeConnections(request),
+      })
+    : undefined;
+  if (chatmgmt !== undefined) cleanup.push(() => chatmgmt.close());
+
+  if (hosts("gateway")) {
+    gateway = createGateway({
+      gatewayId: gatewayNodeId,
+      limits: gatewayLimitsFromConfig(config),
+      logger,
+      clock,
+      ids,
+      ingest: ingestApi,
+      connections: adapters.connections,
+      keys: jwtKeysFor(config, chatmgmt, clock),
+      peers: directory,
     });
-    cleanup.push(() => ingest.shutdown());
+    const running = gateway;
+    cleanup.push(() => running.drain(0));
   }
+
+  // Fanout plane.
+  const fanout = hosts("fanout")
+    ? await startFanoutWorker({
+        eventLog: adapters.eventLog,
+        chatStore: adapters.chatStore,
+        connections: adapters.connections,
+        nodes: adapters.nodes,
+        gatewayFor: (node) => directory.apiFor(node),
+        clock,
+        logger: logger.child({ component: "fanout" }),
+        nodeId: embedded ? `${config.nodeId}-fanout` : config.nodeId,
+        options: fanoutOptionsFromConfig(config),
+      })
+    : undefined;
+  if (fanout !== undefined) cleanup.push(() => fanout.stop());
+
+  // Internal gRPC: IngestService on ingest nodes, GatewayService on gateways, ChatService on chatmgmt nodes.
   let grpc: RunningGrpcServer | undefined;
-  if (config.role === "ingest" && ingest !== undefined) {
+  if (!embedded && (ingest !== undefined || gateway !== undefined)) {
+    const service = ingest?.service;
+    const api = gateway?.api;
     grpc = await startGrpcServer({
       host: config.host,
       port: config.grpcPort,
-      register: (server) => addIngestService(server, ingest, { logger }),
+      register: (server) => {
+        if (service !== undefined) addIngestService(server, service, { logger });
+        if (api !== undefined) addGatewayService(server, api, { logger });
+      },
     });
     const server = grpc;
     cleanup.push(() => server.stop(0));
   }
+  const chatGrpc =
+    !embedded && chatmgmt !== undefined
+      ? await chatmgmt.startGrpc(config.host, config.chatGrpcPort)
+      : undefined;
+
   const http = createHttpServer(logger);
   const identity = {
     service: SERVICE_NAME,
@@ -112,74 +207,81 @@ async function assemble(
     nodeId: config.nodeId,
     startedAt,
   };
-  http.addRoute(healthRoute(identity, adapters.checks, clock));
+  // A draining gateway answers 503, so load balancers stop sending it new connections.
+  const gatewayCheck: DependencyCheck[] =
+    gateway === undefined
+      ? []
+      : [
+          {
+            name: "connections",
+            adapter: `ws gateway (${gatewayNodeId})`,
+            check: async () => {
+              if (gateway?.health().draining)
+                throw new AppError("SERVICE_UNAVAILABLE", "the gateway is draining");
+            },
+          },
+        ];
+  http.addRoute(healthRoute(identity, [...adapters.checks, ...gatewayCheck], clock));
+  // The browser client at `/` where chat management runs (its REST API is what the page calls).
+  if (chatmgmt !== undefined) http.addRoute(webRoute());
   http.addRoute(indexRoute(config));
   http.addRoute(placement.adminRoute);
-
+  if (chatmgmt !== undefined) http.addRoute(chatmgmt.route);
+  gateway?.attach(http.server);
   const address = await http.listen(config.port, config.host);
   cleanup.push(() => http.close(0));
-  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 
-  const roles = config.role === "all" ? NODE_ROLES : [config.role];
+  const roles = embedded ? NODE_ROLES : [config.role as NodeRole];
   const nodes = (): NodeInfo[] =>
     roles.map((role) => ({
       nodeId:
-        role === "ingest" ? ingestNodeId : config.role === "all" ? `${config.nodeId}-${role}` : config.nodeId,
+        role === "ingest"
+          ? ingestNodeId
+          : role === "gateway"
+            ? gatewayNodeId
+            : embedded
+              ? `${config.nodeId}-${role}`
+              : config.nodeId,
       role,
-      // Peers call ingest nodes over gRPC; every other role is reached over HTTP.
-      address: `${host}:${role === "ingest" && grpc !== undefined ? grpc.port : address.port}`,
+      // Peers call ingest nodes and gateways over gRPC; the other roles are reached over HTTP.
+      address: `${host}:${(role === "ingest" || role === "gateway") && grpc !== undefined ? grpc.port : address.port}`,
       startedAt,
-      ...(role === "ingest" && ownership !== undefined ? { placement: ownership.status() } : {}),
+      ...(role === "ingest" && ingest !== undefined ? { placement: ingest.ownership.status() } : {}),
     }));
   heartbeat = new NodeHeartbeat(adapters.nodes, nodes, config.nodeTtlMs, clock, logger);
   await heartbeat.start();
   const beating = heartbeat;
   cleanup.push(() => beating.stop());
-  if (hostsIngest && (config.ringAutoJoin || config.role === "all")) {
-    await placement.admin.join(ingestNodeId, config.ringWeight);
-  }
-  // Apply the ring as it is now (this node live, maybe just joined) and announce how far this node got.
-  await placement.view.refresh();
-  await ownership?.handOff();
-  // Then pick up chats whose previous holder (a dead node, this node's previous run) left messages unpublished.
-  const recovery =
-    ingest === undefined
-      ? undefined
-      : new ActivationRecovery({
-          store: adapters.activations,
-          view: placement.view,
-          holder,
-          owns: (chatId) =>
-            config.role === "all" || placement.view.current().ownerIdOf(chatId) === ingestNodeId,
-          wake: (chatId) => ingest.wake(chatId),
-          clock,
-          logger,
-          intervalMs: config.activationSweepMs,
-        });
-  recovery?.start();
-  cleanup.push(() => recovery?.stop());
+  await ingest?.settle();
 
   let stopping: Promise<void> | undefined;
   return {
     config,
     adapters,
-    ingest,
+    ingest: ingest?.service,
+    gateway,
+    chatmgmt,
+    fanout,
     placement,
-    ingestNodeId: hostsIngest ? ingestNodeId : undefined,
+    ingestNodeId: ingest === undefined ? undefined : ingestNodeId,
     grpcPort: grpc?.port,
+    chatGrpcPort: chatGrpc?.port,
     address,
     baseUrl,
     stop: (graceMs = config.shutdownGraceMs) => {
       stopping ??= (async () => {
-        // Leaving the registry first moves this node's chats to the others while it drains.
+        // Leaving the registry first moves this node's chats (and new connections) to the others.
         await beating.stop();
-        await recovery?.stop();
-        placement.stop();
+        // Clients hear server_shutdown and reconnect elsewhere; their routing entries go.
+        await gateway?.drain(graceMs);
         await http.close(graceMs);
-        // Sequencers finish their mailboxes and publish their outboxes before the adapters go away.
         await grpc?.stop(graceMs);
-        await ingest?.shutdown();
+        await fanout?.stop();
+        await chatmgmt?.close();
+        placement.stop();
+        await ingest?.stop();
+        directory.close();
         await adapters.close();
       })();
       return stopping;
@@ -187,7 +289,25 @@ async function assemble(
   };
 }
 
-/** `GET /`: what this process serves, so a person who opens the URL learns where to go. */
+function requireGateway(gateway: Gateway | undefined): GatewayApi {
+  if (gateway === undefined)
+    throw new AppError("SERVICE_UNAVAILABLE", "the gateway of this process is not running");
+  return gateway.api;
+}
+
+/** Where a gateway gets chat management's public keys: in-process when both run here, else its JWKS URL. */
+function jwtKeysFor(config: Config, chatmgmt: ChatManagement | undefined, clock: Clock): JwtKeySource {
+  if (config.jwksUrl !== undefined) return remoteJwks({ url: config.jwksUrl });
+  if (chatmgmt !== undefined) return inProcessJwks({ load: () => chatmgmt.jwks(), clock });
+  throw new AppError("CONFIG_INVALID", "a gateway without chat management in its process needs JWKS_URL", {
+    details: { option: "JWKS_URL" },
+  });
+}
+
+/**
+ * `GET /` of the roles without the browser client: what this process serves, so a person who opens the URL
+ * learns where to go (and a liveness probe that checks no dependency).
+ */
 function indexRoute(config: Config): Route {
   return (request, response, requestId) => {
     if (pathOf(request) !== "/" || request.method !== "GET") return false;
@@ -198,7 +318,11 @@ function indexRoute(config: Config): Route {
         service: SERVICE_NAME,
         version: SERVICE_VERSION,
         role: config.role,
-        endpoints: { health: "/health" },
+        endpoints: {
+          health: "/health",
+          admin_ring: "/admin/ring",
+          ...(config.role === "gateway" ? { websocket: "/v1/ws" } : {}),
+        },
       },
       requestId,
     );

@@ -11,6 +11,7 @@ import { RING_CHANGE_KINDS, type RingChange, type RingConfig } from "./ring-conf
  * <ADMIN_TOKEN>`:
  *
  *   GET  /admin/ring            the ring: members, liveness, shares, handoff progress
+ *   GET  /admin/ring/owner?chat_id=…   the node that owns a chat now
  *   POST /admin/ring/plan       {kind, node_id, weight?}: what the change would move, changing nothing
  *   POST /admin/ring/changes    {kind, node_id, weight?}: apply it (a new version); follow GET until settled
  *
@@ -25,6 +26,20 @@ export function ringAdminRoute(admin: RingAdmin, adminToken: string | undefined)
     authorize(request, adminToken);
     if (path === ADMIN_RING_PATH && request.method === "GET") {
       sendJson(response, 200, { data: statusJson(await admin.status()) }, requestId);
+      return true;
+    }
+    if (path === `${ADMIN_RING_PATH}/owner` && request.method === "GET") {
+      const chatId = new URL(request.url ?? "/", "http://localhost").searchParams.get("chat_id");
+      if (chatId === null || chatId === "") {
+        throw new AppError("VALIDATION_ERROR", "chat_id is required", { details: { field: "chat_id" } });
+      }
+      const owner = await admin.ownerOf(chatId);
+      sendJson(
+        response,
+        200,
+        { data: { chat_id: owner.chatId, owner: owner.owner, version: owner.version } },
+        requestId,
+      );
       return true;
     }
     if (path === `${ADMIN_RING_PATH}/plan` && request.method === "POST") {

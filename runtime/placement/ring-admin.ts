@@ -75,6 +75,16 @@ export class RingAdmin {
     return describe(config, live);
   }
 
+  /** Which node owns a chat now, by the same ring every process computes. */
+  async ownerOf(chatId: string): Promise<{ chatId: string; owner: string | null; version: number }> {
+    const [config, live] = await Promise.all([
+      this.options.store.read(),
+      this.options.nodes.liveNodes("ingest"),
+    ]);
+    const ring = new PlacementRing(ownersOf(config, new Set(live.map((node) => node.nodeId))));
+    return { chatId, owner: ring.ownerOf(chatId) ?? null, version: config.version };
+  }
+
   async plan(change: RingChange): Promise<RingPlan> {
     const [config, live, chats] = await Promise.all([
       this.options.store.read(),

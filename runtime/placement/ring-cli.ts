@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { isEntryPoint } from "../entry-point.js";
+import { DEV_ADMIN_TOKEN } from "./placement.js";
 
 /**
  * `npm run ring -- <command>`: the operator's view and control of the placement ring, as a client of the
@@ -9,6 +10,7 @@ const HELP = `Usage: npm run ring -- <command> [options]
 
 Commands:
   show                         the ring: members, weights, states, liveness, shares, handoff progress
+  owner <chat-id>              the ingest node that owns a chat now
   plan <change...>             preview a change: chats (and active actors) it would move; changes nothing
   add <node-id> [--weight N]   add an ingest node as an active member (default weight 100)
   remove <node-id>             remove a member (drain it first to hand its chats off gracefully)
@@ -22,7 +24,7 @@ Commands:
 
 Options:
   --url <url>        a node's HTTP address (default $RING_ADMIN_URL or http://127.0.0.1:8080)
-  --token <token>    the admin token (default $ADMIN_TOKEN)
+  --token <token>    the admin token (default $ADMIN_TOKEN, else the dev-mode token ${DEV_ADMIN_TOKEN})
   --weight <N>       weight for add
   --json             print JSON instead of tables
   --no-wait          do not follow the handoff after a change
@@ -54,7 +56,7 @@ export async function runRingCli(argv: readonly string[], io: CliIo): Promise<nu
     return values.help ? 0 : 2;
   }
   const url = (values.url ?? io.env.RING_ADMIN_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
-  const token = values.token ?? io.env.ADMIN_TOKEN;
+  const token = values.token ?? io.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
   const api = async (method: string, path: string, body?: Json): Promise<Json> => {
     let response: Response;
     try {
@@ -84,6 +86,17 @@ export async function runRingCli(argv: readonly string[], io: CliIo): Promise<nu
     if (command === "show") {
       const status = await api("GET", "");
       io.out(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      return 0;
+    }
+    if (command === "owner") {
+      const [chatId] = rest;
+      if (chatId === undefined) throw new CliError("owner needs a chat id");
+      const owner = await api("GET", `/owner?chat_id=${encodeURIComponent(chatId)}`);
+      io.out(
+        values.json
+          ? JSON.stringify(owner, null, 2)
+          : `${chatId} is owned by ${String(owner.owner ?? "no live node")} (ring version ${String(owner.version)})`,
+      );
       return 0;
     }
     if (command === "plan") {

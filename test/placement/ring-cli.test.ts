@@ -77,6 +77,14 @@ describe.skipIf(!dynamodb)("npm run ring", () => {
     });
   });
 
+  it("owner names the node that owns a chat", async () => {
+    const owned = await ring(platform, "owner", "chat_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    expect(owned.code).toBe(0);
+    expect(owned.out).toBe(
+      `chat_01ARZ3NDEKTSV4RRFFQ69G5FAV is owned by ${EMBEDDED_INGEST_NODE_ID} (ring version 1)`,
+    );
+  });
+
   it("plan previews the chats a change would move and changes nothing", async () => {
     const plan = JSON.parse(
       (await ring(platform, "plan", "add", "ingest-new", "--weight", "100", "--json")).out,

@@ -1,0 +1,95 @@
+import type { CloseConnectionsRequest, GatewayApi } from "./gateway-api.js";
+import { GatewayGrpcClient } from "./grpc/gateway-client.js";
+import type { Logger } from "./logger.js";
+import type { ConnectionRegistry, NodeRegistry } from "./ports/routing.js";
+
+export interface GatewayDirectoryOptions {
+  readonly nodes: NodeRegistry;
+  readonly connections: ConnectionRegistry;
+  readonly logger: Logger;
+  /** The gateway of this process, called in-process (embedded, or a gateway node calling itself). */
+  readonly local?: { readonly nodeId: string; readonly api: GatewayApi };
+  /** A client for a gateway's gRPC address; gRPC unless given. */
+  readonly connect?: (address: string) => GatewayApi & { close(): void };
+}
+
+/**
+ * Finds gateways by node id for whoever must reach connections: fanout (Deliver, D7), chat management
+ * (closing a revoked session's sockets) and gateways evicting a duplicate device held elsewhere. Gateways
+ * announce their gRPC address in the node registry; the gateway of this process is called directly.
+ */
+export class GatewayDirectory {
+  private readonly clients = new Map<string, GatewayApi & { close(): void }>();
+  private readonly connect: (address: string) => GatewayApi & { close(): void };
+
+  constructor(private readonly options: GatewayDirectoryOptions) {
+    this.connect = options.connect ?? ((address) => new GatewayGrpcClient({ address }));
+  }
+
+  /** The gateway with this node id, if it is live (or is this process's own). */
+  async gateway(nodeId: string): Promise<GatewayApi | undefined> {
+    if (nodeId === this.options.local?.nodeId) return this.options.local.api;
+    const node = (await this.options.nodes.liveNodes("gateway")).find(
+      (candidate) => candidate.nodeId === nodeId,
+    );
+    return node === undefined ? undefined : this.clientFor(node.address);
+  }
+
+  /** The GatewayApi of a gateway node as the registry announces it (fanout's `gatewayFor`). */
+  apiFor(node: { readonly nodeId: string; readonly address: string }): GatewayApi {
+    return node.nodeId === this.options.local?.nodeId ? this.options.local.api : this.clientFor(node.address);
+  }
+
+  /** Every live gateway (the broadcast of D7 when routing entries cannot be read). */
+  async liveGateways(): Promise<Array<{ readonly nodeId: string; readonly api: GatewayApi }>> {
+    const live = await this.options.nodes.liveNodes("gateway");
+    const local = this.options.local;
+    return live.map((node) => ({
+      nodeId: node.nodeId,
+      api: node.nodeId === local?.nodeId ? local.api : this.clientFor(node.address),
+    }));
+  }
+
+  /**
+   * Closes the matching connections wherever they are: the user's gateways from the routing entries, or every
+   * live gateway when those cannot be read. Returns how many connections were closed; unreachable gateways
+   * are logged and skipped (their sockets die with them).
+   */
+  async closeConnections(request: CloseConnectionsRequest): Promise<number> {
+    let targets: Array<{ nodeId: string; api: GatewayApi }>;
+    try {
+      const ids =
+        (await this.options.connections.gatewaysOfUsers([request.userId])).get(request.userId) ?? [];
+      const found = await Promise.all(
+        ids.map(async (nodeId) => ({ nodeId, api: await this.gateway(nodeId) })),
+      );
+      targets = found.flatMap(({ nodeId, api }) => (api === undefined ? [] : [{ nodeId, api }]));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "routing unavailable: asking every gateway to close");
+      targets = await this.liveGateways();
+    }
+    const closed = await Promise.all(
+      targets.map(({ nodeId, api }) =>
+        api.closeConnections(request).catch((error: unknown) => {
+          this.options.logger.warn({ err: error, gateway: nodeId }, "a gateway could not close connections");
+          return 0;
+        }),
+      ),
+    );
+    return closed.reduce((sum, n) => sum + n, 0);
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private clientFor(address: string): GatewayApi {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = this.connect(address);
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from "node:crypto";
+import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import { IdFactory } from "../ids.js";
+import type { Logger } from "../logger.js";
+import { ActivationRecovery } from "../placement/activation-recovery.js";
+import { ChatOwnership } from "../placement/ownership.js";
+import type { Placement } from "../placement/placement.js";
+import type { PlatformAdapters } from "../platform-adapters.js";
+
+/**
+ * The durability plane of one process: the sequencer actors (IngestService), their ownership by the ring
+ * (D5; the embedded process is the only node and owns everything) and the recovery of chats other holders
+ * left unpublished (invariant 5).
+ */
+export interface IngestRole {
+  readonly service: IngestService;
+  readonly ownership: ChatOwnership;
+  /** Starts once the node is live and has applied the ring: hand-off first, then recovery sweeps. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createIngestRole(options: {
+  readonly config: Config;
+  readonly adapters: PlatformAdapters;
+  readonly placement: Placement;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly nodeId: string;
+  readonly startedAt: number;
+  /** Told when a hand-off finished, to announce it with a heartbeat at once. */
+  readonly onApplied: () => void;
+}): IngestRole {
+  const { config, adapters, placement, clock, logger, nodeId } = options;
+  const embedded = config.role === "all";
+  const holder = { nodeId, incarnation: `${options.startedAt}-${randomBytes(4).toString("hex")}` };
+  let ownership: ChatOwnership | undefined;
+  const service = new IngestService({
+    messageStore: adapters.messageStore,
+    chatStore: adapters.chatStore,
+    eventLog: adapters.eventLog,
+    clock,
+    ids: new IdFactory(clock),
+    logger,
+    producerId: config.nodeId,
+    activations: { store: adapters.activations, ...holder },
+    ...(embedded ? {} : { ownership: { check: (chatId) => ownership?.check(chatId) } }),
+  });
+  const owned = new ChatOwnership(nodeId, placement.view, service.host, logger, options.onApplied);
+  ownership = owned;
+  const recovery = new ActivationRecovery({
+    store: adapters.activations,
+    view: placement.view,
+    holder,
+    owns: (chatId) => embedded || placement.view.current().ownerIdOf(chatId) === nodeId,
+    wake: (chatId) => service.wake(chatId),
+    clock,
+    logger,
+    intervalMs: config.activationSweepMs,
+  });
+  return {
+    service,
+    ownership: owned,
+    settle: async () => {
+      if (config.ringAutoJoin || embedded) await placement.admin.join(nodeId, config.ringWeight);
+      // Apply the ring as it is now (this node live, maybe just joined) and announce how far it got.
+      await placement.view.refresh();
+      await owned.handOff();
+      recovery.start();
+    },
+    stop: async () => {
+      await recovery.stop();
+      // Sequencers finish their mailboxes and publish their outboxes before the adapters go away.
+      await service.shutdown();
+    },
+  };
+}
