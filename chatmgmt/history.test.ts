@@ -312,6 +312,14 @@ describe.skipIf(!dynamoEndpoint)("chat management: history and delivery state", 
       });
       expect(raised.status).toBe(200);
       expect(raised.body.data).toMatchObject({ chat_id: chatId, last_acked_sequence: 50 });
+      // The sender's "delivered" tick: every member's acknowledged sequence, seen by the other members.
+      const detail = await call("GET", `/api/v1/chats/${chatId}`, { token: owner.accessToken });
+      expect(detail.body.data.members).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ user_id: alice.userId, last_acked_sequence: 50 }),
+          expect.objectContaining({ user_id: owner.userId, last_acked_sequence: 0 }),
+        ]),
+      );
       const lower = await call("PATCH", `/api/v1/delivery-state/${chatId}`, {
         token: alice.accessToken,
         body: { last_acked_sequence: 40 },

@@ -13,21 +13,29 @@ export class GetChatHandler implements IQueryHandler<GetChatQuery, ChatDetail> {
   async execute(query: GetChatQuery): Promise<ChatDetail> {
     const userId = query.caller.userId;
     const { chat, membership } = await requireMembership(this.ctx.chatStore, query.chatId, userId);
-    const [members, tail, state] = await Promise.all([
+    const [members, tail] = await Promise.all([
       this.ctx.chatStore.listMembers(query.chatId),
       currentSequence(this.ctx.messageStore, query.chatId),
-      this.ctx.messageStore.getDeliveryState(userId, query.chatId),
     ]);
-    const names = await displayNames(
-      this.ctx,
-      members.map((m) => m.userId),
-    );
+    // Every member's delivery state (groups have at most 100 members): a sender's "delivered" tick.
+    const [names, states] = await Promise.all([
+      displayNames(
+        this.ctx,
+        members.map((m) => m.userId),
+      ),
+      Promise.all(members.map((m) => this.ctx.messageStore.getDeliveryState(m.userId, query.chatId))),
+    ]);
+    const acked = new Map(states.flatMap((s) => (s === undefined ? [] : [[s.userId, s.lastAckedSequence]])));
     return {
       chat,
-      members: members.map((m) => ({ membership: m, displayName: names.get(m.userId) ?? null })),
+      members: members.map((m) => ({
+        membership: m,
+        displayName: names.get(m.userId) ?? null,
+        lastAckedSequence: acked.get(m.userId) ?? 0,
+      })),
       myMembership: membership,
       currentSequence: tail,
-      lastAckedSequence: state?.lastAckedSequence ?? 0,
+      lastAckedSequence: acked.get(userId) ?? 0,
     };
   }
 }

@@ -15,9 +15,14 @@ export interface NamedMember {
   readonly displayName: string | null;
 }
 
+/** A member with how far their devices acknowledged the chat: what "delivered" ticks are made of. */
+export interface MemberWithDelivery extends NamedMember {
+  readonly lastAckedSequence: number;
+}
+
 export interface ChatDetail {
   readonly chat: ChatRecord;
-  readonly members: NamedMember[];
+  readonly members: MemberWithDelivery[];
   readonly myMembership: MembershipRecord;
   readonly currentSequence: number;
   readonly lastAckedSequence: number;

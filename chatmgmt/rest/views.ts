@@ -49,7 +49,12 @@ export const chatDetailView = (chat: ChatRecord, members: readonly NamedMember[]
 });
 
 export const chatWithStateView = (detail: ChatDetail) => ({
-  ...chatDetailView(detail.chat, detail.members),
+  ...chatView(detail.chat),
+  // Each member's last acknowledged sequence: the messages their devices have (the "delivered" tick).
+  members: detail.members.map((member) => ({
+    ...memberView(member),
+    last_acked_sequence: member.lastAckedSequence,
+  })),
   current_sequence: detail.currentSequence,
   my_membership: {
     role: detail.myMembership.role,

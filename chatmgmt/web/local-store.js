@@ -12,6 +12,7 @@
  *   floor: number,
  *   ackSent: number,
  *   serverAcked: number,
+ *   deliveredTo: number,
  *   syncing: boolean,
  *   syncAgain: boolean,
  * }} ChatState

@@ -10,6 +10,8 @@ import { LocalStore } from "./local-store.js";
 /** @typedef {import("./local-store.js").ChatState} ChatState */
 
 const ACK_EVERY_MS = 5_000;
+/** How often chats with undelivered sent messages ask for the other members' acknowledgements. */
+const DELIVERED_POLL_MS = 2_000;
 const ACK_AT_PENDING = 10;
 const SYNC_PAGE = 100;
 const SYNC_IN_FLIGHT = 5;
@@ -53,6 +55,8 @@ export class Messenger {
     /** @type {Set<string>} */
     this.changed = new Set();
     this.ackTimer = setInterval(() => this.flushAcks(), ACK_EVERY_MS);
+    // Delivered ticks: how far the other members' devices have acknowledged, read back while it matters.
+    this.deliveredTimer = setInterval(() => void this.pollDelivered(), DELIVERED_POLL_MS);
     this.retryTimer = undefined;
     this.connection = new Connection({
       url: () => {
@@ -87,6 +91,7 @@ export class Messenger {
     this.flushAcks();
     this.persistDirty();
     clearInterval(this.ackTimer);
+    clearInterval(this.deliveredTimer);
     clearTimeout(this.retryTimer);
     removeEventListener("pagehide", this.onPageHide);
     this.connection.stop();
@@ -105,6 +110,7 @@ export class Messenger {
       floor: 0,
       ackSent: 0,
       serverAcked: 0,
+      deliveredTo: 0,
       syncing: false,
       syncAgain: false,
     };
@@ -154,7 +160,43 @@ export class Messenger {
 
   /** @param {string} chatId @param {number} sequence */
   isDelivered(chatId, sequence) {
-    return (this.chats.get(chatId)?.serverAcked ?? 0) >= sequence;
+    return (this.chats.get(chatId)?.deliveredTo ?? 0) >= sequence;
+  }
+
+  /**
+   * The ✓✓ tick: the lowest sequence every other member's devices acknowledged (GET /chats/{id} lists each
+   * member's last_acked_sequence). Polled for chats that have a sent message not yet delivered.
+   */
+  async pollDelivered() {
+    if (navigator.onLine === false) return;
+    const me = this.deps.api.me?.user_id;
+    const waiting = [...this.chats.entries()]
+      .filter(([, chat]) =>
+        [...chat.messages.values()].some((m) => m.sender_id === me && m.sequence > (chat.deliveredTo ?? 0)),
+      )
+      .slice(0, 5);
+    for (const [chatId] of waiting) await this.refreshDelivered(chatId);
+  }
+
+  /** @param {string} chatId */
+  async refreshDelivered(chatId) {
+    try {
+      const detail = await this.deps.api.getChat(chatId);
+      const me = this.deps.api.me?.user_id;
+      /** @type {Array<{ user_id: string, last_acked_sequence?: number }>} */
+      const members = detail.members ?? [];
+      const others = members.filter((member) => member.user_id !== me);
+      if (others.length === 0) return;
+      const deliveredTo = Math.min(...others.map((member) => member.last_acked_sequence ?? 0));
+      const chat = this.chats.get(chatId);
+      if (chat !== undefined && deliveredTo > (chat.deliveredTo ?? 0)) {
+        chat.deliveredTo = deliveredTo;
+        this.touch(chatId);
+        this.emit();
+      }
+    } catch (error) {
+      console.warn("delivery of chat unavailable", error);
+    }
   }
 
   // --- sending ---

@@ -6,10 +6,7 @@ import { h } from "./dom.js";
 export const TICKS = {
   pending: ["◷", "Sending… (kept on this device until the server stores it)"],
   sent: ["✓", "Sent: stored by the server (send_message_ack)"],
-  delivered: [
-    "✓✓",
-    "Delivered: the server's delivery state for this chat covers it (cumulative ack recorded). The API exposes your own delivery state only, not each recipient's.",
-  ],
+  delivered: ["✓✓", "Delivered: every other member's device has acknowledged it (not necessarily read)."],
   failed: ["!", "Not sent"],
   received: ["", ""],
 };

@@ -145,8 +145,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const waitHealthy = async (node: ClusterNode) => {
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     for (;;) {
-      if (node.exit !== undefined)
-        throw new Error(`${node.nodeId} ${node.exit} during start-up; see ${node.logFile}`);
+      if (node.exit !== undefined) {
+        throw new Error(
+          `${node.nodeId} ${node.exit} during start-up; see ${node.logFile}:\n${tailOf(node.logFile)}`,
+        );
+      }
       const ok = await fetch(`http://${host}:${node.httpPort}/health`, { signal: AbortSignal.timeout(1_000) })
         .then((response) => response.status < 500)
         .catch(() => false);

@@ -174,6 +174,11 @@ describe.skipIf(!haveChromium)("the browser client", () => {
       undefined,
       { timeout: UI_TIMEOUT_MS },
     );
+    // Stored (✓) but not delivered (✓✓) while Bob's device cannot acknowledge them: give Alice's page a few
+    // delivery polls (every 2 s) to be sure none turns into ✓✓.
+    await alice.page.waitForTimeout(4_500);
+    const whileAwayTicks = (await shown(alice.page)).filter(([, text]) => whileAway.includes(text));
+    expect(whileAwayTicks.map(([, , status]) => status)).toEqual(whileAway.map(() => "sent"));
     // Bob writes while offline: kept on his device (◷) until the connection is back.
     await send(bob.page, "typed while offline");
     await bob.page.waitForSelector('.message.mine[data-status="pending"]', { timeout: UI_TIMEOUT_MS });
@@ -195,7 +200,8 @@ describe.skipIf(!haveChromium)("the browser client", () => {
       expect(new Set(sequences).size).toBe(sequences.length);
     }
 
-    // Ticks: ✓ on the ack, then ✓✓ once the server's delivery state covers it (after the batched ack).
+    // Ticks: ✓ on the ack, then ✓✓ once Bob's device acknowledged it (his batched cumulative ack, which Alice's
+    // page reads back from the members' delivery state of GET /chats/{id}).
     await alice.page.waitForFunction(
       () => {
         const mine = Array.from(document.querySelectorAll("#message-list .message.mine"));

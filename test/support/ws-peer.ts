@@ -56,7 +56,8 @@ export class WsPeer {
       content_type: "text/plain",
     });
     const answer = await this.next((frame) => frame.request_id === requestId);
-    if (answer.type !== "send_message_ack") throw new Error(`send refused: ${JSON.stringify(answer.payload)}`);
+    if (answer.type !== "send_message_ack")
+      throw new Error(`send refused: ${JSON.stringify(answer.payload)}`);
     return answer.payload as { sequence: number; message_id: string; client_message_id: string };
   }
 
@@ -65,7 +66,11 @@ export class WsPeer {
     const messages: Array<Record<string, unknown>> = [];
     for (let page = 0; page < 100; page++) {
       const after = Number(messages.at(-1)?.sequence ?? 0);
-      const requestId = this.send("sync_request", { chat_id: chatId, last_acked_sequence: after, limit: 100 });
+      const requestId = this.send("sync_request", {
+        chat_id: chatId,
+        last_acked_sequence: after,
+        limit: 100,
+      });
       const answer = await this.next((frame) => frame.request_id === requestId);
       if (answer.type !== "sync_response") throw new Error(`sync refused: ${JSON.stringify(answer.payload)}`);
       messages.push(...(answer.payload.messages as Array<Record<string, unknown>>));
@@ -104,7 +109,9 @@ export async function devLogin(
     });
   const requested = await post("/api/v1/auth/request-otp", { phone_number: phone });
   if (!requested.ok) throw new Error(`request-otp: ${requested.status} ${await requested.text()}`);
-  const otp = (await (await fetch(`${baseUrl}/api/v1/dev/otp?phone=${encodeURIComponent(phone)}`)).json()) as {
+  const otp = (await (
+    await fetch(`${baseUrl}/api/v1/dev/otp?phone=${encodeURIComponent(phone)}`)
+  ).json()) as {
     data: { otp: string };
   };
   const verified = await post(
@@ -116,11 +123,21 @@ export async function devLogin(
   const { data } = (await verified.json()) as {
     data: { user: { user_id: string }; tokens: { access_token: string; refresh_token: string } };
   };
-  return { userId: data.user.user_id, accessToken: data.tokens.access_token, refreshToken: data.tokens.refresh_token };
+  return {
+    userId: data.user.user_id,
+    accessToken: data.tokens.access_token,
+    refreshToken: data.tokens.refresh_token,
+  };
 }
 
 /** A REST call as a logged-in user; resolves with the parsed `data` or throws with the error envelope. */
-export async function restAs<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function restAs<T>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
