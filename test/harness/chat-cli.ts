@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { isChatId } from "../../runtime/ids.js";
 import { type ClientLogger, MessagingClient } from "./client.js";
 import { stateFileFor } from "./client-store.js";
 import {
@@ -137,6 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const [chatId, ...words] = positionals;
         if (chatId === undefined || words.length === 0)
           throw new UsageError("send needs <chat-id> and <text>");
+        checkChatId(chatId);
         const client = wsClient(values, baseUrl, stateDir, rest, sessions, io, [chatId]);
         try {
           await client.connect();
@@ -148,6 +150,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       }
       case "tail":
+        // A mistyped id would otherwise be tracked (and synced) in the state file from now on.
+        if (positionals[0] !== undefined) checkChatId(positionals[0]);
         return await tail(positionals[0], values, baseUrl, stateDir, rest, sessions, io, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -256,6 +260,11 @@ function wsClient(
     chats,
     logger,
   });
+}
+
+function checkChatId(value: string): void {
+  if (!isChatId(value))
+    throw new UsageError(`"${value}" is not a chat id (chat_ followed by a ULID; see \`chats\`)`);
 }
 
 async function tail(
