@@ -197,6 +197,21 @@ export class KafkaEventLog implements EventLog {
    * between; so the ends are read here, and the subscription seeks there on its first assignment.
    */
   private async endsWithoutCommit(options: SubscribeOptions): Promise<Map<string, string>> {
+    // Right after a topic is created (or a broker restarts) its leaders may still be moving: a retriable
+    // answer such as NOT_LEADER_OR_FOLLOWER is asked again after a pause rather than failing the subscribe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readEndsWithoutCommit(options);
+      } catch (error) {
+        // toAppError turns retriable broker answers (and an unreachable broker) into SERVICE_UNAVAILABLE.
+        const retriable = isAppError(error) && error.code === "SERVICE_UNAVAILABLE";
+        if (!retriable || attempt >= 6) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  private async readEndsWithoutCommit(options: SubscribeOptions): Promise<Map<string, string>> {
     const admin = await this.connectedAdmin();
     const ends = new Map<string, string>();
     try {
