@@ -168,6 +168,15 @@ export const OPTIONS = {
     schema: z.string().min(8).optional(),
   }),
   // --- fanout (actors/fanout/): consumer group, member cache, pushes to gateways ---
+  fanoutGroup: option({
+    env: "FANOUT_GROUP",
+    description:
+      "Kafka consumer group of the fanout workers (D10: `fanout-workers`). Deployments that share one Kafka cluster and its topics need a group each, or one's workers take the other's partitions.",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, "letters, digits, `.`, `_`, `-`")
+      .default("fanout-workers"),
+  }),
   fanoutDeliverTimeoutMs: option({
     env: "FANOUT_DELIVER_TIMEOUT_MS",
     description:

@@ -44,10 +44,11 @@ export const FANOUT_DEFAULTS: FanoutOptions = {
   pacing: DEFAULT_PACING,
 };
 
-/** The worker options of a validated configuration (topic names and the group stay those of D10). */
+/** The worker options of a validated configuration (topic names stay those of D10). */
 export function fanoutOptionsFromConfig(
   config: Pick<
     Config,
+    | "fanoutGroup"
     | "fanoutDeliverTimeoutMs"
     | "fanoutMemberCacheTtlMs"
     | "fanoutMemberCacheMaxChats"
@@ -60,6 +61,7 @@ export function fanoutOptionsFromConfig(
   >,
 ): Partial<FanoutOptions> {
   return {
+    groupId: config.fanoutGroup,
     deliverTimeoutMs: config.fanoutDeliverTimeoutMs,
     memberCacheTtlMs: config.fanoutMemberCacheTtlMs,
     memberCacheMaxChats: config.fanoutMemberCacheMaxChats,

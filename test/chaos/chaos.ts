@@ -104,6 +104,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       LOG_LEVEL: "warn",
       SHUTDOWN_GRACE_MS: "2000",
       OTP_REQUESTS_PER_IP: "100000",
+      // Other clusters (other suites) may share the broker and its topics: a consumer group of its own.
+      FANOUT_GROUP: uniqueName(`fanout-chaos${options.seed}-`),
     },
     progress: (line) => say(`cluster: ${line}`),
     startTimeoutMs: 120_000,

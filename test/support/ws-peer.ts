@@ -47,18 +47,28 @@ export class WsPeer {
     return requestId;
   }
 
-  /** Sends a message and resolves with its ack's payload (or rejects with the error frame). */
+  /**
+   * Sends a message and resolves with its ack's payload (or rejects with the error frame). RATE_LIMITED is
+   * waited out as a client must (`retry_after_seconds`, same client_message_id), a few times at most.
+   */
   async sendMessage(chatId: string, content: string, clientMessageId: string = randomUUID()) {
-    const requestId = this.send("send_message", {
-      chat_id: chatId,
-      client_message_id: clientMessageId,
-      content,
-      content_type: "text/plain",
-    });
-    const answer = await this.next((frame) => frame.request_id === requestId);
-    if (answer.type !== "send_message_ack")
-      throw new Error(`send refused: ${JSON.stringify(answer.payload)}`);
-    return answer.payload as { sequence: number; message_id: string; client_message_id: string };
+    for (let attempt = 1; ; attempt++) {
+      const requestId = this.send("send_message", {
+        chat_id: chatId,
+        client_message_id: clientMessageId,
+        content,
+        content_type: "text/plain",
+      });
+      const answer = await this.next((frame) => frame.request_id === requestId);
+      if (answer.type === "send_message_ack") {
+        return answer.payload as { sequence: number; message_id: string; client_message_id: string };
+      }
+      const error = answer.payload as { code?: string; details?: { retry_after_seconds?: number } };
+      if (error.code !== "RATE_LIMITED" || attempt >= 5) {
+        throw new Error(`send refused: ${JSON.stringify(answer.payload)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * (error.details?.retry_after_seconds ?? 1)));
+    }
   }
 
   /** Every message of a chat from the start, by paged sync_requests. */
