@@ -131,6 +131,12 @@ export const OPTIONS = {
     description: "How long a stopping process lets connections and actors drain before it closes them.",
     schema: positiveInt.default(10_000),
   }),
+  exitWithParent: option({
+    env: "EXIT_WITH_PARENT",
+    description:
+      "Stop gracefully when the process that started this one goes away (set by `npm run cluster` and the test harnesses, so a crashed launcher leaves no node behind).",
+    schema: bool.default(false),
+  }),
   // --- placement (runtime/placement/): the ring, routing to owners, the operator API ---
   ringRefreshMs: option({
     env: "RING_REFRESH_MS",

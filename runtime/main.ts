@@ -86,6 +86,13 @@ try {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  if (config.exitWithParent) {
+    // Re-parented means the launcher died without stopping us (a crash, kill -9): stop as on SIGTERM.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) shutdown("SIGHUP");
+    }, 1_000).unref();
+  }
 } catch (error) {
   logger.fatal({ err: error }, "start failed");
   process.exit(1);

@@ -112,6 +112,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     LOG_LEVEL: "info",
     JWT_PRIVATE_KEY_FILE: join(dataDir, "jwt-signing-key.pem"),
     JWKS_URL: `${chatmgmtUrl}/.well-known/jwks.json`,
+    EXIT_WITH_PARENT: "true",
     ...options.env,
   };
 

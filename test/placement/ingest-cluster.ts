@@ -53,6 +53,7 @@ export async function startIngestProcess(
       PORT: String(httpPort),
       GRPC_PORT: String(grpcPort),
       LOG_LEVEL: "warn",
+      EXIT_WITH_PARENT: "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
