@@ -2,13 +2,11 @@ import { Redis } from "ioredis";
 import { type LocalCluster, startLocalCluster } from "../../deploy/local/cluster.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
-import { KafkaEventLog } from "../../runtime/adapters/kafka/event-log.js";
 import { SystemClock } from "../../runtime/clock.js";
-import { decodeEnvelope, messagePersistedPayload } from "../../runtime/events.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { StoredMessage } from "../../runtime/ports/message-store.js";
-import { TOPICS } from "../../runtime/topics.js";
 import { uniqueName } from "../support/engines.js";
+import { persistedEvents, readAllMessages } from "../support/reads.js";
 import { devLogin, restAs } from "../support/ws-peer.js";
 import { ChaosClient } from "./chaos-client.js";
 import { check, type Violation } from "./checker.js";
@@ -249,7 +247,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // What storage and the event log hold.
     const stored = new Map<string, StoredMessage[]>();
-    for (const chatId of chats.keys()) stored.set(chatId, await readAll(store, chatId as ChatId));
+    for (const chatId of chats.keys()) stored.set(chatId, await readAllMessages(store, chatId as ChatId));
     const published = await publishedPairs(options.engines.KAFKA_BROKERS, new Set(chats.keys()), stored);
     const violations = check({ chats, stored, clients, published, deliverySamples });
     const acknowledged = clients.reduce((sum, c) => sum + c.acks.length, 0);
@@ -382,19 +380,6 @@ async function restartUntilHealthy(cluster: LocalCluster, nodeId: string): Promi
   }
 }
 
-async function readAll(store: DynamoMessageStore, chatId: ChatId): Promise<StoredMessage[]> {
-  const all: StoredMessage[] = [];
-  for (;;) {
-    const page = await store.readMessages(chatId, {
-      after: all.at(-1)?.sequence ?? 0,
-      limit: 1000,
-      order: "asc",
-    });
-    all.push(...page);
-    if (page.length < 1000) return all;
-  }
-}
-
 /** `(chat, sequence)` pairs of the run's chats on `messages.persisted`, read from the beginning. */
 async function publishedPairs(
   brokers: string,
@@ -402,29 +387,7 @@ async function publishedPairs(
   stored: ReadonlyMap<string, readonly StoredMessage[]>,
 ): Promise<Set<string>> {
   const expected = [...stored.values()].reduce((sum, messages) => sum + messages.length, 0);
-  const seen = new Set<string>();
-  const log = new KafkaEventLog({ brokers: brokers.split(","), clientId: uniqueName("chaos-checker-") });
-  try {
-    const subscription = await log.subscribe({
-      groupId: uniqueName("chaos-checker-"),
-      topics: [TOPICS.messagesPersisted],
-      fromBeginning: true,
-      handle: async (batch) => {
-        for (const record of batch.records) {
-          try {
-            const event = messagePersistedPayload(decodeEnvelope(record.value));
-            if (chats.has(event.chat_id)) seen.add(`${event.chat_id}#${event.sequence}`);
-          } catch {
-            // Another suite's poison record on the shared topic.
-          }
-        }
-      },
-    });
-    const until = Date.now() + 60_000;
-    while (seen.size < expected && Date.now() < until) await sleep(250);
-    await subscription.stop();
-  } finally {
-    await log.close();
-  }
-  return seen;
+  const pairs = (events: readonly { chat_id: string; sequence: number }[]) =>
+    new Set(events.map((event) => `${event.chat_id}#${event.sequence}`));
+  return pairs(await persistedEvents(brokers, chats, (seen) => pairs(seen).size >= expected, 60_000));
 }

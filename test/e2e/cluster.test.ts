@@ -132,7 +132,10 @@ describe.skipIf(!dynamodb || !redis || !kafka)("the local cluster", () => {
     });
 
     await cluster.kill("gateway-2");
-    await waitFor(() => b.closed !== undefined, { what: "bob's socket to drop with its gateway" });
+    await waitFor(() => b.closed !== undefined, {
+      timeoutMs: 30_000,
+      what: "bob's socket to drop with its gateway",
+    });
     for (let i = 2; i <= 4; i++)
       expect((await a.sendMessage(chat.chat_id, `while bob is away ${i}`)).sequence).toBe(i);
     // Bob's client reconnects through the entry URL (the proxy skips the dead gateway) and syncs.

@@ -1,12 +1,10 @@
 import { expect } from "vitest";
-import { KafkaEventLog } from "../../runtime/adapters/kafka/event-log.js";
 import {
   decodeEnvelope,
   type MessagePersistedPayload,
   messagePersistedPayload,
 } from "../../runtime/events.js";
-import { TOPICS } from "../../runtime/topics.js";
-import { uniqueName } from "../support/engines.js";
+import { persistedEvents } from "../support/reads.js";
 import { waitFor } from "../support/wait-for.js";
 import { devLogin, restAs, WsPeer } from "../support/ws-peer.js";
 
@@ -37,43 +35,23 @@ export async function chatOf(stack: Stack, owner: { accessToken: string }, other
     .chat_id;
 }
 
-/** MessagePersisted events of some chats, read from the beginning of the topic, until `count` are seen. */
-export async function eventsOf(
+/** MessagePersisted events of some chats, until `count` are seen (then a second more, to catch an extra one). */
+async function eventsOf(
   stack: Stack,
   chatIds: readonly string[],
   count: number,
 ): Promise<MessagePersistedPayload[]> {
-  const wanted = new Set(chatIds);
-  const seen: MessagePersistedPayload[] = [];
-  const log = new KafkaEventLog({
-    brokers: stack.kafkaBrokers.split(","),
-    clientId: uniqueName("e2e-reader-"),
-  });
-  try {
-    const subscription = await log.subscribe({
-      groupId: uniqueName("e2e-reader-"),
-      topics: [TOPICS.messagesPersisted],
-      fromBeginning: true,
-      handle: async (batch) => {
-        for (const record of batch.records) {
-          try {
-            const event = messagePersistedPayload(decodeEnvelope(record.value));
-            if (wanted.has(event.chat_id)) seen.push(event);
-          } catch {
-            // another suite's poison record on the shared topic
-          }
-        }
-      },
-    });
-    // The topic is shared with every other suite: reading it from the start takes a while under load.
-    await waitFor(() => seen.length >= count, { timeoutMs: 90_000, what: `${count} events` }).catch(() => {});
-    // A moment more, to catch an unexpected extra event.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await subscription.stop();
-  } finally {
-    await log.close();
-  }
-  return seen;
+  let enoughAt: number | undefined;
+  return persistedEvents(
+    stack.kafkaBrokers,
+    new Set(chatIds),
+    (seen) => {
+      if (seen.length < count) return false;
+      enoughAt ??= Date.now();
+      return Date.now() - enoughAt >= 1_000;
+    },
+    90_000,
+  );
 }
 
 /** 1. Direct chat: both sides see [1, 2], visible over REST, both events on Kafka. */

@@ -92,7 +92,8 @@ describe.skipIf(!dynamodb || !redis || !kafka)("placement with several ingest pr
     router.close();
     await Promise.all([...nodes.values()].map((node) => node.stop()));
     await registry.close();
-    await deleteTables(client, prefix);
+    // Cleanup on a busy shared engine may time out; it must not fail the suite.
+    await deleteTables(client, prefix).catch(() => {});
     client.destroy();
   }, 60_000);
 

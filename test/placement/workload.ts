@@ -4,6 +4,7 @@ import { isAppError } from "../../runtime/errors.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { IngestApi } from "../../runtime/ingest-api.js";
 import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
+import { readAllMessages } from "../support/reads.js";
 
 /** What a client was told: the send of `clientMessageId` is durable at `sequence` (ACK = durability). */
 export interface Acked {
@@ -75,19 +76,6 @@ export async function sendLoad(
   return { acked, unacked, retries };
 }
 
-async function storedMessages(store: MessageStore, chatId: ChatId): Promise<StoredMessage[]> {
-  const all: StoredMessage[] = [];
-  for (;;) {
-    const page = await store.readMessages(chatId, {
-      after: all.at(-1)?.sequence ?? 0,
-      limit: 1000,
-      order: "asc",
-    });
-    all.push(...page);
-    if (page.length < 1000) return all;
-  }
-}
-
 /**
  * ARCHITECTURE.md §6, invariants 1–3 for every chat: sequences 1..n with no gap or duplicate, each
  * client_message_id stored once, every acknowledged send stored at the sequence its ack named, and a sync
@@ -100,7 +88,7 @@ export async function expectInvariants(
   acked: readonly Acked[],
 ): Promise<void> {
   for (const { chatId, sender } of chats) {
-    const stored = await storedMessages(store, chatId);
+    const stored = await readAllMessages(store, chatId);
     expect(stored.map((m) => m.sequence)).toEqual(stored.map((_, i) => i + 1));
     const byClientId = new Map(stored.map((m) => [m.clientMessageId, m]));
     expect(byClientId.size, `duplicate client_message_id in ${chatId}`).toBe(stored.length);
