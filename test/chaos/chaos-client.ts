@@ -187,7 +187,7 @@ export class ChaosClient {
       socket.on("message", (data) => {
         const frame = JSON.parse(data.toString()) as Record<string, unknown>;
         this.onFrame(frame);
-        if (frame.type === "connection_established") {
+        if (frame.type === "connection_established" && this.socket === socket) {
           this.open = true;
           // Resend what was in flight when the last connection went (same client_message_id).
           for (const pending of this.pending.values()) this.transmit(pending);
@@ -196,8 +196,12 @@ export class ChaosClient {
       });
       socket.on("error", () => {});
       socket.on("close", () => {
-        this.open = false;
         settle();
+        // Only the current socket's loss calls for a reconnect: an older one closing (evicted as a
+        // duplicate_connection by our own reconnect elsewhere) must not start a second loop, or the two
+        // connections of one device evict each other forever.
+        if (this.socket !== socket) return;
+        this.open = false;
         if (this.stopped) return;
         this.reconnects++;
         // Backoff of the contract (1 s doubling, jittered), kept short: chaos wants many reconnects.
