@@ -12,6 +12,11 @@ export interface RunningEngine {
   readonly pid?: number;
   /** Stops the engine and removes its temporary files; safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stops the engine's process (SIGTERM: a clean shutdown; SIGKILL: a crash) and starts it again on the same
+   * port, as an operator or a supervisor would. Engines without a process of their own have none.
+   */
+  restart?(signal: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
 
 export interface EngineOptions {

@@ -18,6 +18,8 @@ const POM = join(dirname(fileURLToPath(import.meta.url)), "kafka", "pom.xml");
 const COMPLETE_MARKER = ".complete";
 /** A cold JVM start, storage format and controller election take 5–15 s on two cores; the rest is slack. */
 const START_DEADLINE_MS = 90_000;
+/** A restart also reloads every partition's log, which takes minutes on a busy two-core machine. */
+const RESTART_DEADLINE_MS = 240_000;
 /** A clean shutdown of a combined broker/controller takes a few seconds; then we stop asking. */
 const STOP_GRACE_MS = 20_000;
 const ADMIN_POLL_INTERVAL_MS = 200;
@@ -26,21 +28,32 @@ const LOG_TAIL_LINES = 40;
 const JAVA_HINT = "install Java 17+ (`sudo apt-get install -y openjdk-17-jre-headless`)";
 const MAVEN_HINT = "install Maven (`sudo apt-get install -y maven`); it fetches the Kafka jars once";
 
+/** Where a broker listens and what it tells clients to connect to. */
+export interface KafkaOptions extends EngineOptions {
+  /** The listening port (default: a free one). */
+  readonly port?: number;
+  /**
+   * The port clients are told to connect to, when it is not the listening one: a TCP proxy in front of the
+   * broker (the chaos harness slows down and cuts that path), so every client connection goes through it.
+   */
+  readonly advertisedPort?: number;
+}
+
 /**
  * Apache Kafka 4.x as one KRaft node in combined mode (broker + controller) on loopback, straight from Maven
  * Central's jars: no Docker, no release tarball. Recipe: shared/spec/kafka-local.md, following Kafka's own
- * `kafka-storage.sh` and `kafka-server-start.sh`. Data lives in a temp dir that `stop()` deletes.
+ * `kafka-storage.sh` and `kafka-server-start.sh`. Data lives in a temp dir that `stop()` deletes; `restart()`
+ * stops the JVM and starts it again on the same port and the same data, as a crashed or upgraded broker.
  */
-export async function startKafka(options: EngineOptions): Promise<RunningEngine> {
+export async function startKafka(options: KafkaOptions): Promise<RunningEngine> {
   const startedAt = Date.now();
   await requireJava17();
   const version = await kafkaVersion();
   const classpath = `${await ensureJars(version, options)}/*`;
-  // The start deadline counts from here: a first download may take long on a slow network.
-  const deadline = Date.now() + START_DEADLINE_MS;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let controllerPort = await freePort();
-  while (controllerPort === port) controllerPort = await freePort();
+  while (controllerPort === port || controllerPort === options.advertisedPort)
+    controllerPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "kafka-"));
   const files = {
     properties: join(dir, "server.properties"),
@@ -49,7 +62,10 @@ export async function startKafka(options: EngineOptions): Promise<RunningEngine>
     console: join(dir, "console.log"),
   };
   const jvmLogging = `-Dlog4j2.configurationFile=${files.log4j}`;
-  await writeFile(files.properties, serverProperties(port, controllerPort, join(dir, "data")));
+  await writeFile(
+    files.properties,
+    serverProperties(port, options.advertisedPort ?? port, controllerPort, join(dir, "data")),
+  );
   await writeFile(files.log4j, log4jProperties(files.serverLog));
 
   const cluster = clusterId();
@@ -77,55 +93,83 @@ export async function startKafka(options: EngineOptions): Promise<RunningEngine>
     });
   }
 
-  // Whatever the JVM itself prints (crash reports, a log4j misconfiguration) goes to a file, never our stdout.
-  const consoleFd = openSync(files.console, "a");
-  const heap = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC"];
-  const child = spawn(
-    "java",
-    [...heap, "-Djava.awt.headless=true", jvmLogging, "-cp", classpath, "kafka.Kafka", files.properties],
-    // Not detached: the broker stays in our process group, so a Ctrl-C in the terminal reaches it too.
-    { stdio: ["ignore", consoleFd, consoleFd] },
-  );
-  closeSync(consoleFd);
-  const terminate = terminator(child);
+  const endpoint = `127.0.0.1:${port}`;
+  /** Starts the JVM on the formatted storage and waits until it serves admin and group requests. */
+  const launch = async (deadlineMs: number): Promise<ChildProcess> => {
+    // The start deadline counts from here: a first download may take long on a slow network.
+    const deadline = Date.now() + deadlineMs;
+    // Whatever the JVM itself prints (crash reports, a log4j misconfiguration) goes to a file, never our stdout.
+    const consoleFd = openSync(files.console, "a");
+    const heap = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC"];
+    const child = spawn(
+      "java",
+      [...heap, "-Djava.awt.headless=true", jvmLogging, "-cp", classpath, "kafka.Kafka", files.properties],
+      // Not detached: the broker stays in our process group, so a Ctrl-C in the terminal reaches it too.
+      { stdio: ["ignore", consoleFd, consoleFd] },
+    );
+    closeSync(consoleFd);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once("spawn", resolve);
+        child.once("error", reject);
+      });
+      const isAlive = () => child.exitCode === null && child.signalCode === null;
+      await waitForPort(port, deadline - Date.now(), isAlive);
+      await waitForAdmin(endpoint, cluster, deadline, isAlive);
+      return child;
+    } catch (error) {
+      await terminator(child)("SIGKILL");
+      const tail = await logTail(files.serverLog, files.console);
+      throw new Error(`kafka ${version} on ${endpoint} did not become ready: ${String(error)}\n${tail}`, {
+        cause: error,
+      });
+    }
+  };
+
+  let child: ChildProcess;
+  try {
+    child = await launch(START_DEADLINE_MS);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= terminate().then(() => rm(dir, { recursive: true, force: true }));
+    stopped ??= terminator(child)("SIGTERM").then(() => rm(dir, { recursive: true, force: true }));
     return stopped;
   };
-  const endpoint = `127.0.0.1:${port}`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
-    });
-    const isAlive = () => child.exitCode === null && child.signalCode === null;
-    await waitForPort(port, deadline - Date.now(), isAlive);
-    await waitForAdmin(endpoint, cluster, deadline, isAlive);
-  } catch (error) {
-    await terminate();
-    const tail = await logTail(files.serverLog, files.console);
-    await stop();
-    throw new Error(`kafka ${version} on ${endpoint} did not become ready: ${String(error)}\n${tail}`, {
-      cause: error,
-    });
-  }
   options.progress(
     `kafka ${version} ready on ${endpoint} in ${Date.now() - startedAt} ms (pid ${child.pid})`,
   );
-  return { name: "kafka", version, endpoint, ...(child.pid === undefined ? {} : { pid: child.pid }), stop };
+  return {
+    name: "kafka",
+    version,
+    endpoint,
+    get pid() {
+      return child.pid;
+    },
+    stop,
+    restart: async (signal) => {
+      if (stopped !== undefined) throw new Error(`kafka on ${endpoint} is stopped`);
+      await terminator(child)(signal);
+      child = await launch(RESTART_DEADLINE_MS);
+    },
+  };
 }
 
-/** SIGTERM to our own pid (Kafka's shutdown hook closes the logs cleanly), SIGKILL past the grace period. */
-function terminator(child: ChildProcess): () => Promise<void> {
+/**
+ * Stops our own pid: SIGTERM lets Kafka's shutdown hook close the logs cleanly (SIGKILL past the grace period);
+ * SIGKILL is a crash.
+ */
+function terminator(child: ChildProcess): (signal: "SIGTERM" | "SIGKILL") => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     child.once("exit", () => resolve());
     child.once("error", () => resolve());
   });
-  return async () => {
+  return async (signal) => {
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
+    child.kill(signal);
     if (!(await within(exited, STOP_GRACE_MS))) {
       child.kill("SIGKILL");
       await within(exited, STOP_GRACE_MS);
@@ -268,13 +312,18 @@ function clusterId(): string {
 }
 
 /** shared/spec/kafka-local.md: a minimal combined-mode node on loopback, everything replicated once. */
-function serverProperties(port: number, controllerPort: number, logDir: string): string {
+function serverProperties(
+  port: number,
+  advertisedPort: number,
+  controllerPort: number,
+  logDir: string,
+): string {
   return `${[
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",

@@ -26,7 +26,8 @@ const LOG_TAIL_LINES = 20;
 
 /**
  * Debian's `redis-server` as a child process on a free loopback port, in the foreground (not daemonized) so we
- * own its pid and stop exactly that process. Nothing is persisted: an empty temp dir, no RDB, no AOF.
+ * own its pid and stop exactly that process. Nothing is persisted: an empty temp dir, no RDB, no AOF — so
+ * `restart()` (same port) is a restart that lost every key, as a cache node replaced in production.
  */
 export async function startRedis(options: EngineOptions): Promise<RunningEngine> {
   const binary = await ensureRedisServer(options.progress);
@@ -34,7 +35,26 @@ export async function startRedis(options: EngineOptions): Promise<RunningEngine>
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      return await launch(binary, version, options);
+      let current = await launch(binary, version, options, await freePort());
+      const port = Number(new URL(current.endpoint).port);
+      let stopped = false;
+      return {
+        name: current.name,
+        version,
+        endpoint: current.endpoint,
+        get pid() {
+          return current.pid;
+        },
+        stop: () => {
+          stopped = true;
+          return current.stop();
+        },
+        restart: async (signal) => {
+          if (stopped) throw new Error(`redis-server on ${current.endpoint} is stopped`);
+          await current.stop(signal);
+          current = await launch(binary, version, options, port);
+        },
+      };
     } catch (error) {
       lastError = error;
       if (attempt < START_ATTEMPTS)
@@ -44,8 +64,19 @@ export async function startRedis(options: EngineOptions): Promise<RunningEngine>
   throw new Error(`redis-server failed to start ${START_ATTEMPTS} times`, { cause: lastError });
 }
 
-async function launch(binary: string, version: string, options: EngineOptions): Promise<RunningEngine> {
-  const port = await freePort();
+interface Launched {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly pid: number | undefined;
+  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+}
+
+async function launch(
+  binary: string,
+  version: string,
+  options: EngineOptions,
+  port: number,
+): Promise<Launched> {
   const dir = await mkdtemp(join(tmpdir(), "redis-"));
   const child = spawn(
     binary,
@@ -65,10 +96,10 @@ async function launch(binary: string, version: string, options: EngineOptions): 
     if (!stopping)
       options.progress(`redis-server (pid ${child.pid}) exited unexpectedly (${signal ?? code})`);
   });
-  const stop = once(async () => {
+  const stop = once(async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
     stopping = true;
     if (isAlive() && child.pid !== undefined) {
-      child.kill("SIGTERM");
+      child.kill(signal);
       if (!(await within(exited, STOP_GRACE_MS))) {
         child.kill("SIGKILL");
         await within(exited, STOP_GRACE_MS);
@@ -88,13 +119,7 @@ async function launch(binary: string, version: string, options: EngineOptions): 
   }
   const endpoint = `redis://127.0.0.1:${port}`;
   options.progress(`redis-server ${version} listening on ${endpoint} (pid ${child.pid})`);
-  return {
-    name: "redis-server",
-    version,
-    endpoint,
-    ...(child.pid === undefined ? {} : { pid: child.pid }),
-    stop,
-  };
+  return { name: "redis-server", endpoint, pid: child.pid, stop };
 }
 
 /** Finds redis-server, installing it with apt when we are root on a Debian-like machine. */
@@ -203,10 +228,11 @@ async function within(promise: Promise<void>, timeoutMs: number): Promise<boolea
   }
 }
 
-function once(action: () => Promise<void>): () => Promise<void> {
+/** The first call runs `action`; later calls share its result. */
+function once<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   let done: Promise<void> | undefined;
-  return () => {
-    done ??= action();
+  return (...args) => {
+    done ??= action(...args);
     return done;
   };
 }
