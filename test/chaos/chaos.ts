@@ -258,7 +258,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       while (Date.now() + options.faultEveryMs < deadline) {
         const kind = FAULT_KINDS[turn++ % FAULT_KINDS.length] ?? "kill_ingest";
         const started = Date.now();
-        const what = await inject(kind, targets);
+        // A fault that could not be injected is on the record; the run goes on.
+        const what = await inject(kind, targets).catch(
+          (error: unknown) => `injection failed: ${String(error)}`,
+        );
         faults[kind]++;
         const line = `${((started - (deadline - options.durationMs)) / 1000).toFixed(1)}s ${kind} ${what}`;
         faultLog.push(line);
@@ -350,13 +353,20 @@ async function inject(kind: FaultKind, targets: FaultTargets): Promise<string> {
     background(sleep(downMs).then(() => restartUntilHealthy(cluster, nodeId)));
     return `${nodeId} (down ${(downMs / 1000).toFixed(1)} s, then restarted)`;
   };
+  // An operator's ring change, retried as an operator would when the admin API answers an error (its
+  // storage may be cut or slow at that moment): a node removed must be added back.
   const ring = async (change: string, nodeId: string) => {
-    const response = await fetch(`${cluster.entryUrl}/admin/ring/changes`, {
-      method: "POST",
-      headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
-      body: JSON.stringify({ kind: change, node_id: nodeId }),
-    });
-    if (!response.ok) throw new Error(`ring ${change} ${nodeId}: ${await response.text()}`);
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${cluster.entryUrl}/admin/ring/changes`, {
+        method: "POST",
+        headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ kind: change, node_id: nodeId }),
+      }).catch((error: unknown) => error as Error);
+      if (!(response instanceof Error) && response.ok) return;
+      const why = response instanceof Error ? response.message : await response.text();
+      if (attempt >= 60) throw new Error(`ring ${change} ${nodeId}: ${why}`);
+      await sleep(1_000);
+    }
   };
   const kafkaFault = async (describe: () => Promise<string>) => {
     if (targets.kafkaBusy) return "(skipped: the broker is restarting)";
