@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["{runtime,actors,gateway,chatmgmt,proto,deploy,test}/**/*.test.ts"],
-    exclude: ["node_modules/**", "test/bench/**"],
+    exclude: ["node_modules/**"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,9 +1,19 @@
+import { isSpanContextValid, type SpanContext, SpanKind, type Tracer, trace } from "@opentelemetry/api";
 import type { Clock } from "../runtime/clock.js";
 import { AppError } from "../runtime/errors.js";
-import type { CloseConnectionsRequest, DeliverResult, Delivery, GatewayApi } from "../runtime/gateway-api.js";
+import type {
+  CloseConnectionsRequest,
+  DeliverCall,
+  DeliverResult,
+  Delivery,
+  GatewayApi,
+} from "../runtime/gateway-api.js";
 import type { UserId } from "../runtime/ids.js";
 import { toWireMessage } from "../runtime/message-wire.js";
 import type { StoredMessage } from "../runtime/ports/message-store.js";
+import { contextOf, type FrameTraceContext } from "../runtime/tracing/propagation.js";
+import { withinSpan } from "../runtime/tracing/span-outcome.js";
+import { NOOP_TRACER } from "../runtime/tracing/tracing.js";
 import type { Connection } from "./connection.js";
 import { encodeFrame, isClosingReason } from "./server-frames.js";
 
@@ -11,6 +21,8 @@ export interface DelivererOptions {
   readonly clock: Pick<Clock, "now">;
   /** This gateway's connections of a user (established or not). */
   readonly connectionsOf: (userId: UserId) => Iterable<Connection> | undefined;
+  /** One `gateway.receive_delivery` span per Deliver call; default: none. */
+  readonly tracer?: Tracer;
 }
 
 interface Encoded {
@@ -25,39 +37,66 @@ interface Encoded {
  * take is counted as dropped and its client heals by sync.
  */
 export function createDeliverer(options: DelivererOptions): GatewayApi {
-  return {
-    async deliver(deliveries: readonly Delivery[]): Promise<DeliverResult> {
-      let delivered = 0;
-      let noConnection = 0;
-      let dropped = 0;
-      const encoded = new Map<StoredMessage, Encoded>();
-      const now = options.clock.now();
-      for (const delivery of deliveries) {
-        const connections = options.connectionsOf(delivery.userId);
-        let any = false;
-        for (const connection of connections ?? []) {
-          if (connection.id === delivery.excludeConnectionId) {
-            any = true;
-            continue;
-          }
-          let push = encoded.get(delivery.message);
-          if (push === undefined) {
-            const frame = encodeFrame({ type: "message", payload: toWireMessage(delivery.message) }, now);
-            push = {
-              frame,
-              bytes: Buffer.byteLength(frame, "utf8"),
-              key: `${delivery.message.chatId}:${delivery.message.sequence}`,
-            };
-            encoded.set(delivery.message, push);
-          }
+  const tracer = options.tracer ?? NOOP_TRACER;
+
+  const pushAll = (deliveries: readonly Delivery[], callSpan: SpanContext): DeliverResult => {
+    let delivered = 0;
+    let noConnection = 0;
+    let dropped = 0;
+    const encoded = new Map<StoredMessage, Encoded>();
+    const now = options.clock.now();
+    for (const delivery of deliveries) {
+      const connections = options.connectionsOf(delivery.userId);
+      let any = false;
+      for (const connection of connections ?? []) {
+        if (connection.id === delivery.excludeConnectionId) {
           any = true;
-          const outcome = connection.push(push.frame, push.bytes, push.key);
-          if (outcome === "dropped") dropped++;
-          else delivered++;
+          continue;
         }
-        if (!any) noConnection++;
+        let push = encoded.get(delivery.message);
+        if (push === undefined) {
+          const traceContext = frameTraceContext(delivery, callSpan);
+          const frame = encodeFrame(
+            {
+              type: "message",
+              payload: toWireMessage(delivery.message),
+              ...(traceContext === undefined ? {} : { trace_context: traceContext }),
+            },
+            now,
+          );
+          push = {
+            frame,
+            bytes: Buffer.byteLength(frame, "utf8"),
+            key: `${delivery.message.chatId}:${delivery.message.sequence}`,
+          };
+          encoded.set(delivery.message, push);
+        }
+        any = true;
+        const outcome = connection.push(push.frame, push.bytes, push.key);
+        if (outcome === "dropped") dropped++;
+        else delivered++;
       }
-      return { delivered, noConnection, dropped };
+      if (!any) noConnection++;
+    }
+    return { delivered, noConnection, dropped };
+  };
+
+  return {
+    deliver(deliveries: readonly Delivery[], call: DeliverCall = {}): Promise<DeliverResult> {
+      const span = tracer.startSpan(
+        "gateway.receive_delivery",
+        { kind: SpanKind.SERVER, attributes: { delivery_count: deliveries.length } },
+        contextOf(call.traceparent),
+      );
+      return withinSpan(span, async () => {
+        const result = pushAll(deliveries, span.spanContext());
+        span.setAttributes({
+          delivered: result.delivered,
+          no_connection: result.noConnection,
+          dropped: result.dropped,
+        });
+        return result;
+      });
     },
 
     async closeConnections(request: CloseConnectionsRequest): Promise<number> {
@@ -79,4 +118,16 @@ export function createDeliverer(options: DelivererOptions): GatewayApi {
       return closed;
     },
   };
+}
+
+/**
+ * The `trace_context` of a pushed message: its own trace, with the span id of this call's span when the call
+ * continues that trace (the common case: one message per call), else of the message's fanout span.
+ */
+function frameTraceContext(delivery: Delivery, callSpan: SpanContext): FrameTraceContext | undefined {
+  const own = trace.getSpanContext(contextOf(delivery.traceparent));
+  if (own === undefined) return undefined;
+  const spanId =
+    isSpanContextValid(callSpan) && callSpan.traceId === own.traceId ? callSpan.spanId : own.spanId;
+  return { trace_id: own.traceId, span_id: spanId };
 }

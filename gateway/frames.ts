@@ -1,6 +1,7 @@
 import { AppError } from "../runtime/errors.js";
 import { type ChatId, isChatId, MAX_SEQUENCE } from "../runtime/ids.js";
 import { CONTENT_TYPES, type ContentType } from "../runtime/ports/message-store.js";
+import { traceparentOfFrame } from "../runtime/tracing/propagation.js";
 
 /**
  * Client frames of spec/protocol.md §4–§5, parsed and validated in one place. A text frame is one JSON object
@@ -16,6 +17,8 @@ export type ClientFrame =
       readonly clientMessageId: string;
       readonly content: string;
       readonly contentType: ContentType;
+      /** The frame's valid `trace_context` as W3C `traceparent` (an invalid one is ignored, protocol §4 MVP-opt). */
+      readonly traceparent?: string;
     }
   | { readonly type: "ack"; readonly chatId: ChatId; readonly lastAckedSequence: number }
   | {
@@ -95,7 +98,10 @@ export function parseFrame(data: Buffer | string, isBinary: boolean, limits: Fra
       throw invalid("trace_context", "trace_context must be an object");
     }
     const frame = frameOf(type, requestId, value.payload, limits);
-    return frame === undefined ? { kind: "unknown", type } : { kind: "frame", frame };
+    if (frame === undefined) return { kind: "unknown", type };
+    const traceparent = frame.type === "send_message" ? traceparentOfFrame(value.trace_context) : undefined;
+    if (frame.type !== "send_message" || traceparent === undefined) return { kind: "frame", frame };
+    return { kind: "frame", frame: { ...frame, traceparent } };
   } catch (error) {
     if (error instanceof FrameError) return invalidFrame(error, requestId);
     throw error;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Tracer } from "@opentelemetry/api";
 import { WebSocketServer } from "ws";
 import { SharedSnapshots } from "../actors/connection/connection-driver.js";
 import type { Clock, TimerHandle } from "../runtime/clock.js";
@@ -8,9 +9,10 @@ import type { GatewayApi } from "../runtime/gateway-api.js";
 import type { ConnectionId, IdFactory, UserId } from "../runtime/ids.js";
 import type { IngestApi } from "../runtime/ingest-api.js";
 import type { Logger } from "../runtime/logger.js";
+import { type GatewayRecorder, NO_GATEWAY_METRICS } from "../runtime/metrics/recorders.js";
 import type { ConnectionEntry, ConnectionRegistry } from "../runtime/ports/routing.js";
 import { BreakingIngest } from "./circuit-breaker.js";
-import { Connection, type ConnectionOptions } from "./connection.js";
+import { Connection, type ConnectionInspector, type ConnectionOptions } from "./connection.js";
 import { createDeliverer } from "./deliver.js";
 import {
   checkVersion,
@@ -25,6 +27,7 @@ import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.js";
 import { RoutingRefresher } from "./routing-refresher.js";
 import { TimerQueue } from "./timer-queue.js";
 import { TokenBucket } from "./token-bucket.js";
+import { tracedSends } from "./traced-sends.js";
 
 export interface GatewayDeps {
   /** This gateway's name in the routing entries (the node id). */
@@ -44,6 +47,12 @@ export interface GatewayDeps {
    * gateway, tests): such a connection is only logged and lives on until its client goes.
    */
   readonly peers?: { gateway(nodeId: string): Promise<GatewayApi | undefined> };
+  /** Spans of sends (`gateway.receive_message`) and pushes (`gateway.receive_delivery`); default: none. */
+  readonly tracer?: Tracer;
+  /** Told about every connection's lifecycle machine (the inspector). */
+  readonly inspect?: ConnectionInspector;
+  /** What the connection plane records (runtime/metrics); absent: nothing is recorded. */
+  readonly metrics?: GatewayRecorder;
 }
 
 export interface Gateway {
@@ -88,9 +97,11 @@ class GatewayServer implements Gateway {
   /** The connections' lifecycle timers, on one timer of the injected clock. */
   private readonly timers: TimerQueue;
   private readonly shared: ConnectionOptions;
+  private readonly metrics: GatewayRecorder;
 
   constructor(private readonly deps: GatewayDeps) {
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...deps.limits };
+    this.metrics = deps.metrics ?? NO_GATEWAY_METRICS;
     this.logger = deps.logger.child({ component: "gateway" });
     this.ingest = new BreakingIngest(deps.ingest, {
       clock: deps.clock,
@@ -117,10 +128,12 @@ class GatewayServer implements Gateway {
       gatewayId: deps.gatewayId,
       clock: this.timers,
       limits: this.limits,
-      ingest: this.ingest,
+      ingest: deps.tracer === undefined ? this.ingest : tracedSends(this.ingest, deps.tracer),
       logger: this.logger,
       hooks: this.hooks,
       snapshots: this.snapshots,
+      metrics: this.metrics,
+      ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
     };
     this.refresher = new RoutingRefresher({
       clock: deps.clock,
@@ -133,6 +146,7 @@ class GatewayServer implements Gateway {
     });
     this.api = createDeliverer({
       clock: deps.clock,
+      ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
       connectionsOf: (userId) => this.userConnections(userId),
     });
   }
@@ -245,6 +259,7 @@ class GatewayServer implements Gateway {
       }
     } catch (error) {
       connection.reject();
+      this.metrics.handshake(error instanceof HandshakeRejection ? error.error : "service_unavailable");
       if (error instanceof HandshakeRejection) return refuse(socket, error);
       this.logger.error({ err: error }, "upgrade failed");
       return refuse(
@@ -269,6 +284,7 @@ class GatewayServer implements Gateway {
       else if (held instanceof Set) held.add(connection);
       else this.byUser.set(registered.userId, new Set([held, connection]));
       connection.establish(ws, registered);
+      this.metrics.handshake("accepted");
       this.evict(duplicates);
     });
   }
@@ -288,6 +304,7 @@ class GatewayServer implements Gateway {
     }
     const waitMs = bucket.take();
     if (waitMs > 0) {
+      this.metrics.rateLimited("connect", "rate");
       throw new HandshakeRejection(429, "rate_limited", "too many connections; wait before reconnecting", {
         retry_after_seconds: Math.ceil(waitMs / 1000),
       });

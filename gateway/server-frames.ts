@@ -1,6 +1,7 @@
 import { isoTime } from "../runtime/clock.js";
 import type { ErrorDetails, ProtocolErrorCode } from "../runtime/errors.js";
 import type { WireMessage, WireSyncMessage } from "../runtime/message-wire.js";
+import type { FrameTraceContext } from "../runtime/tracing/propagation.js";
 
 /**
  * Server frames of spec/protocol.md §5. Every frame carries a server `timestamp`; replies echo the request's
@@ -30,7 +31,12 @@ export type ServerFrame =
         readonly created_at: string;
       };
     }
-  | { readonly type: "message"; readonly payload: WireMessage }
+  | {
+      readonly type: "message";
+      readonly payload: WireMessage;
+      /** The message's trace (protocol §4 `trace_context`, MVP-opt), when it was traced. */
+      readonly trace_context?: FrameTraceContext;
+    }
   | {
       readonly type: "sync_response";
       readonly request_id: string;
@@ -89,9 +95,15 @@ export const SERVER_ERROR_CLOSE_CODE = 1011;
 export function encodeFrame(frame: ServerFrame, now: number): string {
   const { type, payload } = frame;
   const requestId = "request_id" in frame ? frame.request_id : undefined;
+  const traceContext = "trace_context" in frame ? frame.trace_context : undefined;
   return JSON.stringify(
     requestId === undefined
-      ? { type, timestamp: isoTime(now), payload }
+      ? {
+          type,
+          timestamp: isoTime(now),
+          payload,
+          ...(traceContext === undefined ? {} : { trace_context: traceContext }),
+        }
       : { type, request_id: requestId, timestamp: isoTime(now), payload },
   );
 }

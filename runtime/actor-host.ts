@@ -3,6 +3,7 @@ import { sequencerLifecycleMachine } from "../actors/chat-sequencer/lifecycle.ma
 import type { Clock } from "./clock.js";
 import { AppError, toAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { type ActorRecorder, NO_ACTOR_METRICS } from "./metrics/recorders.js";
 
 /**
  * The actor substrate: one mailbox per actor key, processed one batch at a time (never two batches of one
@@ -45,6 +46,8 @@ export interface ActorHostOptions<M, R> {
   readonly maxBatch: number;
   /** Told about every new lifecycle actor, e.g. to count states or stream transitions to an inspector. */
   readonly onLifecycle?: (key: string, lifecycle: LifecycleActor) => void;
+  /** Counts activations and passivations; default: nothing is recorded. */
+  readonly metrics?: ActorRecorder;
 }
 
 type StateValue = string | { readonly [key: string]: StateValue | undefined };
@@ -64,9 +67,13 @@ class Mailbox<M, R> {
 
 export class ActorHost<M, R> {
   private readonly mailboxes = new Map<string, Mailbox<M, R>>();
+  private readonly lifecycleListeners = new Set<(key: string, lifecycle: LifecycleActor) => void>();
   private closed = false;
+  private readonly metrics: ActorRecorder;
 
-  constructor(private readonly options: ActorHostOptions<M, R>) {}
+  constructor(private readonly options: ActorHostOptions<M, R>) {
+    this.metrics = options.metrics ?? NO_ACTOR_METRICS;
+  }
 
   /** Queues a message for the actor `key` (activating it when needed) and resolves with its reply. */
   ask(key: string, message: M): Promise<R> {
@@ -93,6 +100,15 @@ export class ActorHost<M, R> {
       mailbox.queue.push(envelope);
       this.wake(key, mailbox);
     });
+  }
+
+  /**
+   * Like the `onLifecycle` option, for a listener that comes after the host was built (the inspector): told
+   * about every lifecycle actor started from now on, until the returned function is called.
+   */
+  observeLifecycles(listener: (key: string, lifecycle: LifecycleActor) => void): () => void {
+    this.lifecycleListeners.add(listener);
+    return () => this.lifecycleListeners.delete(listener);
   }
 
   /** Keys of the actors that have a live instance. */
@@ -186,6 +202,7 @@ export class ActorHost<M, R> {
     lifecycle.start();
     mailbox.lifecycle = lifecycle;
     this.options.onLifecycle?.(key, lifecycle);
+    for (const listener of this.lifecycleListeners) listener(key, lifecycle);
     const instance = this.options.create(key);
     try {
       await instance.activate();
@@ -193,6 +210,7 @@ export class ActorHost<M, R> {
       const failure = toAppError(error);
       lifecycle.send({ type: "ACTIVATION_FAILED", reason: failure.message });
       this.options.logger.warn({ err: error, actor: key }, "actor activation failed");
+      this.metrics.activated(false);
       for (const envelope of mailbox.queue.splice(0)) envelope.reject(failure);
       instance.dispose();
       this.discard(mailbox);
@@ -200,6 +218,7 @@ export class ActorHost<M, R> {
     }
     mailbox.instance = instance;
     lifecycle.send({ type: "ACTIVATED" });
+    this.metrics.activated(true);
     return true;
   }
 
@@ -220,6 +239,7 @@ export class ActorHost<M, R> {
       });
       for (const envelope of batch) envelope.reject(failure);
       this.discard(mailbox);
+      this.metrics.passivated("crashed");
       return;
     }
     for (const envelope of batch) {
@@ -239,12 +259,14 @@ export class ActorHost<M, R> {
         return;
       }
       lifecycle?.send({ type: "DRAINED" });
+      this.metrics.passivated(lifecycle?.getSnapshot().context.drainReason ?? "shutdown");
     } catch (error) {
       this.options.logger.warn(
         { err: error, actor: key },
         "actor drain failed; its state stays in the database",
       );
       lifecycle?.send({ type: "CRASHED", reason: toAppError(error).message });
+      this.metrics.passivated("crashed");
     }
     this.discard(mailbox);
   }

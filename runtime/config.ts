@@ -313,6 +313,17 @@ export const OPTIONS = {
     description: "Authenticated REST writes one user may make per minute (spec §1).",
     schema: positiveInt.default(60),
   }),
+  restUnauthenticatedPerMinute: option({
+    env: "REST_UNAUTHENTICATED_PER_MINUTE",
+    description:
+      "REST requests without a valid bearer token (401s, verify-otp, refresh, `GET /api/v1/`) one client IP may make per minute (spec §1: generous; request-otp has OTP_REQUESTS_PER_IP).",
+    schema: positiveInt.default(1000),
+  }),
+  apiDocumentationUrl: option({
+    env: "API_DOCUMENTATION_URL",
+    description: "`documentation_url` announced by `GET /api/v1/` (spec §2). Unset: null.",
+    schema: optionalUrl,
+  }),
   // Connection plane (gateway/limits.ts holds the same defaults and the meaning of each).
   jwksUrl: option({
     env: "JWKS_URL",
@@ -376,14 +387,37 @@ export const OPTIONS = {
     description: "TTL of routing entries; must exceed ROUTING_REFRESH_MS (D6: 30 s).",
     schema: positiveInt.default(30_000),
   }),
+  // --- tracing (runtime/tracing/): OpenTelemetry spans across the planes ---
+  tracingExporter: option({
+    env: "TRACING_EXPORTER",
+    description:
+      "Where spans go: `none`, `console` (printed to stdout as they end: development only, it interleaves with the JSON logs) or `otlp` (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT). `traceparent` propagates between planes in every case.",
+    schema: z.enum(["none", "console", "otlp"]).optional(),
+    defaultLabel: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
+  }),
+  otelExporterOtlpEndpoint: option({
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    description: "Base URL of an OTLP/HTTP collector (spans go to `{url}/v1/traces`).",
+    schema: optionalUrl,
+  }),
+  tracingSampleRatio: option({
+    env: "TRACING_SAMPLE_RATIO",
+    description:
+      "Share of new traces recorded, 0..1 (spec: 1%; every trace at low traffic). A sampled parent, or a client frame's `trace_context`, is always followed.",
+    schema: z.coerce.number().min(0).max(1).optional(),
+    defaultLabel: "1 when ROLE=all, else 0.01",
+  }),
 } as const;
 
 type Options = typeof OPTIONS;
 type Parsed = { [K in keyof Options]: z.output<Options[K]["schema"]> };
 
-export interface Config extends Omit<Parsed, "devMode" | "nodeId"> {
+export interface Config
+  extends Omit<Parsed, "devMode" | "nodeId" | "tracingExporter" | "tracingSampleRatio"> {
   readonly devMode: boolean;
   readonly nodeId: string;
+  readonly tracingExporter: "none" | "console" | "otlp";
+  readonly tracingSampleRatio: number;
 }
 
 /** `DATA_DIR` -> `--data-dir`. */
@@ -437,6 +471,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     else if (key === "nodeId" && merged[spec.env] === undefined) parsed[key] = undefined;
     else problems.push(`${spec.env}: ${result.error.issues.map((issue) => issue.message).join("; ")}`);
   }
+  if (merged.TRACING_EXPORTER === "otlp" && merged.OTEL_EXPORTER_OTLP_ENDPOINT === undefined) {
+    problems.push("TRACING_EXPORTER: otlp needs OTEL_EXPORTER_OTLP_ENDPOINT");
+  }
   if (problems.length > 0) {
     throw new AppError("CONFIG_INVALID", `invalid configuration:\n  ${problems.join("\n  ")}`, {
       details: { problems },
@@ -446,6 +483,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return {
     ...values,
     devMode: values.devMode ?? values.role === "all",
+    tracingExporter:
+      values.tracingExporter ?? (values.otelExporterOtlpEndpoint === undefined ? "none" : "otlp"),
+    tracingSampleRatio: values.tracingSampleRatio ?? (values.role === "all" ? 1 : 0.01),
     nodeId:
       values.nodeId ??
       `${hostname()

@@ -12,6 +12,17 @@ export interface Delivery {
   readonly message: StoredMessage;
   /** The connection that sent the message had its ack and needs no push. */
   readonly excludeConnectionId?: ConnectionId;
+  /**
+   * W3C trace context of this message's fanout (spec §3: the trace of the send continues to the recipient's
+   * gateway and its `message` frame). Absent = untraced.
+   */
+  readonly traceparent?: string;
+}
+
+/** What a Deliver call carries besides its deliveries. */
+export interface DeliverCall {
+  /** W3C trace context of the caller's batch span; the gateway's span continues it. */
+  readonly traceparent?: string;
 }
 
 export interface DeliverResult {
@@ -38,7 +49,7 @@ export interface CloseConnectionsRequest {
 
 export interface GatewayApi {
   /** One call carries every delivery for this gateway (batched). Never retried by callers: sync heals. */
-  deliver(deliveries: readonly Delivery[]): Promise<DeliverResult>;
+  deliver(deliveries: readonly Delivery[], call?: DeliverCall): Promise<DeliverResult>;
   /** Closes the matching connections with a `connection_closing` frame; returns how many were closed. */
   closeConnections(request: CloseConnectionsRequest): Promise<number>;
 }

@@ -17,6 +17,11 @@ export interface PersistRequest {
   readonly contentType: ContentType;
   readonly traceId?: string;
   /**
+   * W3C trace context of the caller's span (spec §3): the persist span continues it, and the event published
+   * for the message carries the persist's own context on to fanout. Absent or malformed = a new trace.
+   */
+  readonly traceparent?: string;
+  /**
    * The connection the send came from: the MessagePersisted event names it so fanout skips that connection
    * (it had the ack) while the sender's other devices still get the push. Never stored.
    */

@@ -24,12 +24,15 @@ import { sendJson } from "./http/json.js";
 import { createHttpServer, pathOf, type Route } from "./http/server.js";
 import { IdFactory } from "./ids.js";
 import type { IngestApi } from "./ingest-api.js";
+import { createInspector, type Inspector } from "./inspector/inspector.js";
 import type { Logger } from "./logger.js";
+import { createPlatformMetrics } from "./metrics/platform-metrics.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
 import { type Placement, startPlacement } from "./placement/placement.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
 import { NODE_ROLES, type NodeInfo, type NodeRole } from "./ports/routing.js";
 import { createIngestRole } from "./roles/ingest-role.js";
+import { type Tracing, tracingFromConfig } from "./tracing/tracing.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
@@ -49,6 +52,8 @@ export interface RunningPlatform {
   readonly fanout: FanoutWorker | undefined;
   /** This process's ring view, operator API and router to chat owners. */
   readonly placement: Placement;
+  /** `/inspector`: this process's live actors per machine state, and the ring. */
+  readonly inspector: Inspector;
   /** The node id this process's ingest role has in the ring. */
   readonly ingestNodeId: string | undefined;
   /** The internal gRPC server's port (ingest and gateway roles). */
@@ -64,15 +69,30 @@ export interface RunningPlatform {
 
 export const EMBEDDED_INGEST_NODE_ID = "embedded-ingest";
 
-export async function startPlatform(config: Config, logger: Logger, clock: Clock): Promise<RunningPlatform> {
+export interface PlatformOptions {
+  /**
+   * The tracing of this process; default: what the configuration asks for (TRACING_EXPORTER), flushed and
+   * stopped with the platform. A given one stays its owner's (tests give each platform its own exporter).
+   */
+  readonly tracing?: Tracing;
+}
+
+export async function startPlatform(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  options: PlatformOptions = {},
+): Promise<RunningPlatform> {
   const startedAt = clock.now();
+  const ownTracing = options.tracing === undefined ? tracingFromConfig(config, logger) : undefined;
+  const tracing = options.tracing ?? ownTracing;
   const adapters = await openAdapters(config, logger, clock);
-  const cleanup: Array<() => Promise<void> | void> = [() => adapters.close()];
+  const cleanup: Array<() => Promise<void> | void> = [() => ownTracing?.shutdown(), () => adapters.close()];
   const unwind = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
   try {
-    return await assemble(config, logger, clock, adapters, startedAt, cleanup);
+    return await assemble(config, logger, clock, adapters, startedAt, cleanup, { tracing, ownTracing });
   } catch (error) {
     await unwind();
     throw error;
@@ -86,12 +106,27 @@ async function assemble(
   adapters: PlatformAdapters,
   startedAt: number,
   cleanup: Array<() => Promise<void> | void>,
+  traces: { readonly tracing: Tracing | undefined; readonly ownTracing: Tracing | undefined },
 ): Promise<RunningPlatform> {
+  const tracer = traces.tracing?.tracer;
   const embedded = config.role === "all";
   const hosts = (role: NodeRole) => embedded || config.role === role;
   const ids = new IdFactory(clock);
   const placement = await startPlacement(config, adapters, clock, logger);
   cleanup.push(() => placement.stop());
+  const metrics = createPlatformMetrics(config, clock, logger);
+  cleanup.push(() => metrics.close());
+  // Built before the roles, so that each reports its actors to it from the first one.
+  const inspector = createInspector({
+    node: { nodeId: config.nodeId, role: config.role },
+    access: { devMode: config.devMode, adminToken: config.adminToken },
+    clock,
+    logger,
+    placement,
+    nodes: adapters.nodes,
+    chatIds: adapters.chatIds,
+  });
+  cleanup.push(() => inspector.close());
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
 
   // Durability plane. The embedded process is the only ingest node: it owns every chat. Its ring member keeps
@@ -108,9 +143,12 @@ async function assemble(
         nodeId: ingestNodeId,
         startedAt,
         onApplied: () => void heartbeat?.beatNow(),
+        ...(tracer === undefined ? {} : { tracer }),
+        metrics,
       })
     : undefined;
   if (ingest !== undefined) cleanup.push(() => ingest.stop());
+  if (ingest !== undefined) inspector.observeSequencers(ingest.service.host);
   // Whoever calls a chat's owner: in-process when this process is the only ingest node, else by the ring.
   const ingestApi: IngestApi = embedded && ingest !== undefined ? ingest.service : placement.router();
 
@@ -119,7 +157,7 @@ async function assemble(
   let gateway: Gateway | undefined;
   // The gateway of this process is called in-process; it is created below, after chat management (its keys).
   const localGateway: GatewayApi = {
-    deliver: (deliveries) => requireGateway(gateway).deliver(deliveries),
+    deliver: (deliveries, call) => requireGateway(gateway).deliver(deliveries, call),
     closeConnections: (request) => requireGateway(gateway).closeConnections(request),
   };
   const directory = new GatewayDirectory({
@@ -157,6 +195,9 @@ async function assemble(
       connections: adapters.connections,
       keys: jwtKeysFor(config, chatmgmt, clock),
       peers: directory,
+      ...(tracer === undefined ? {} : { tracer }),
+      inspect: inspector.connections,
+      metrics: metrics.gateway,
     });
     const running = gateway;
     cleanup.push(() => running.drain(0));
@@ -174,9 +215,17 @@ async function assemble(
         logger: logger.child({ component: "fanout" }),
         nodeId: embedded ? `${config.nodeId}-fanout` : config.nodeId,
         options: fanoutOptionsFromConfig(config),
+        ...(tracer === undefined ? {} : { tracer }),
       })
     : undefined;
   if (fanout !== undefined) cleanup.push(() => fanout.stop());
+  if (fanout !== undefined) inspector.observeFanout(fanout);
+  metrics.observe({
+    ring: placement.view,
+    ...(gateway === undefined ? {} : { gateway }),
+    ...(ingest === undefined ? {} : { ingest: ingest.service }),
+    ...(fanout === undefined ? {} : { fanout }),
+  });
 
   // Internal gRPC: IngestService on ingest nodes, GatewayService on gateways, ChatService on chatmgmt nodes.
   let grpc: RunningGrpcServer | undefined;
@@ -226,8 +275,11 @@ async function assemble(
   if (chatmgmt !== undefined) http.addRoute(webRoute());
   http.addRoute(indexRoute(config));
   http.addRoute(placement.adminRoute);
+  http.addRoute(inspector.route);
+  http.addRoute(metrics.route);
   if (chatmgmt !== undefined) http.addRoute(chatmgmt.route);
   gateway?.attach(http.server);
+  inspector.attach(http.server);
   const address = await http.listen(config.port, config.host);
   cleanup.push(() => http.close(0));
   const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
@@ -264,6 +316,7 @@ async function assemble(
     chatmgmt,
     fanout,
     placement,
+    inspector,
     ingestNodeId: ingest === undefined ? undefined : ingestNodeId,
     grpcPort: grpc?.port,
     chatGrpcPort: chatGrpc?.port,
@@ -276,13 +329,17 @@ async function assemble(
         // Clients hear server_shutdown and reconnect elsewhere; their routing entries go.
         await gateway?.drain(graceMs);
         await http.close(graceMs);
+        inspector.close();
         await grpc?.stop(graceMs);
         await fanout?.stop();
         await chatmgmt?.close();
         placement.stop();
         await ingest?.stop();
         directory.close();
+        await metrics.close();
         await adapters.close();
+        // Last: spans of the shutdown itself are exported too.
+        await traces.ownTracing?.shutdown();
       })();
       return stopping;
     },
@@ -321,6 +378,8 @@ function indexRoute(config: Config): Route {
         endpoints: {
           health: "/health",
           admin_ring: "/admin/ring",
+          inspector: "/inspector",
+          metrics: "/metrics",
           ...(config.role === "gateway" ? { websocket: "/v1/ws" } : {}),
         },
       },

@@ -1,3 +1,4 @@
+import type { Tracer } from "@opentelemetry/api";
 import type { ActorInstance, Envelope } from "../../runtime/actor-host.js";
 import type { Clock } from "../../runtime/clock.js";
 import { AppError } from "../../runtime/errors.js";
@@ -19,6 +20,7 @@ import type {
 } from "../../runtime/ingest-api.js";
 import { SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT } from "../../runtime/ingest-api.js";
 import type { Logger } from "../../runtime/logger.js";
+import type { DurabilityRecorder } from "../../runtime/metrics/recorders.js";
 import type { ActivationStore } from "../../runtime/ports/activation-store.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
@@ -67,6 +69,10 @@ export interface ChatSequencerOptions {
   readonly ids: IdFactory;
   readonly logger: Logger;
   readonly producerId: string;
+  /** Spans of the outbox's publications (`durability.kafka_produce`). */
+  readonly tracer: Tracer;
+  /** Counts written messages and fencing conflicts; absent: nothing is recorded. */
+  readonly metrics?: DurabilityRecorder;
   readonly failpoints: Failpoints;
   /** How long a client_message_id is remembered durably (protocol §13: 7 days). */
   readonly idempotencyTtlMs: number;
@@ -116,6 +122,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       ids: options.ids,
       logger: options.logger,
       producerId: options.producerId,
+      tracer: options.tracer,
       failpoints: options.failpoints,
       retryMs: options.publishRetryMs,
       countersFlushMs: options.countersFlushMs,
@@ -378,6 +385,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     const result = await this.options.messageStore.appendMessages(this.options.chatId, [message]);
     this.options.failpoints.hit("after-message-write");
     if (result.written === 0) {
+      this.options.metrics?.sequenceConflict();
       return {
         envelope,
         retried,
@@ -393,6 +401,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     }
     this.recent.remember(message);
     this.tail = message.sequence;
+    this.options.metrics?.messageWritten();
     envelope.resolve({
       messageId: message.messageId,
       sequence: message.sequence,
@@ -400,9 +409,10 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
       deduplicated: retried,
     });
     this.options.failpoints.hit("after-ack-before-publication");
-    const { traceId, senderConnectionId } = envelope.message.request;
+    const { traceId, traceparent, senderConnectionId } = envelope.message.request;
     this.outbox.append(message, {
       ...(traceId === undefined ? {} : { traceId }),
+      ...(traceparent === undefined ? {} : { traceparent }),
       ...(senderConnectionId === undefined ? {} : { senderConnectionId }),
     });
     return undefined;

@@ -1,5 +1,7 @@
+import type { Tracer } from "@opentelemetry/api";
 import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
 import type { Clock } from "../../runtime/clock.js";
+import { toAppError } from "../../runtime/errors.js";
 import type { ChatId, IdFactory } from "../../runtime/ids.js";
 import type {
   AckRequest,
@@ -11,9 +13,18 @@ import type {
   SyncResult,
 } from "../../runtime/ingest-api.js";
 import type { Logger } from "../../runtime/logger.js";
+import { measuredEventLog } from "../../runtime/metrics/measured-event-log.js";
+import {
+  type ActorRecorder,
+  type DurabilityRecorder,
+  NO_DURABILITY_METRICS,
+} from "../../runtime/metrics/recorders.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
+import { contextOf, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
+import { withinSpan } from "../../runtime/tracing/span-outcome.js";
+import { NOOP_TRACER } from "../../runtime/tracing/tracing.js";
 import {
   ChatSequencer,
   type ChatSequencerOptions,
@@ -50,6 +61,10 @@ export interface IngestServiceOptions {
   readonly ownership?: { check(chatId: ChatId): void };
   /** Where sequencers record that they are active, so a crash leaves a trail to recover (invariant 5). */
   readonly activations?: ChatSequencerOptions["activations"];
+  /** Spans `durability.persist` and `durability.kafka_produce` (spec §3); default: records nothing. */
+  readonly tracer?: Tracer;
+  /** What the durability plane records (runtime/metrics); absent: nothing is recorded. */
+  readonly metrics?: { readonly durability: DurabilityRecorder; readonly actors: ActorRecorder };
 }
 
 export const INGEST_DEFAULTS = {
@@ -66,8 +81,18 @@ export const INGEST_DEFAULTS = {
 export class IngestService implements IngestApi {
   readonly host: ActorHost<SequencerMessage, SequencerReply>;
   private readonly ownership: { check(chatId: ChatId): void } | undefined;
+  private readonly tracer: Tracer;
+  private readonly metrics: DurabilityRecorder;
+  private readonly clock: Clock;
 
   constructor(options: IngestServiceOptions) {
+    this.metrics = options.metrics?.durability ?? NO_DURABILITY_METRICS;
+    this.clock = options.clock;
+    const eventLog =
+      options.metrics === undefined
+        ? options.eventLog
+        : measuredEventLog(options.eventLog, options.metrics.durability, options.clock);
+    this.tracer = options.tracer ?? NOOP_TRACER;
     const logger = options.logger.child({ component: "ingest" });
     const memberships = new MembershipReader(options.chatStore);
     this.ownership = options.ownership;
@@ -77,17 +102,20 @@ export class IngestService implements IngestApi {
       idleTimeoutMs: options.idleTimeoutMs ?? INGEST_DEFAULTS.idleTimeoutMs,
       maxBatch: INGEST_DEFAULTS.maxBatch,
       ...(options.onLifecycle === undefined ? {} : { onLifecycle: options.onLifecycle }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics.actors }),
       create: (chatId) =>
         new ChatSequencer({
           chatId: chatId as PersistRequest["chatId"],
           messageStore: options.messageStore,
           chatStore: options.chatStore,
           memberships,
-          eventLog: options.eventLog,
+          eventLog,
           clock: options.clock,
           ids: options.ids,
           logger,
           producerId: options.producerId,
+          tracer: this.tracer,
+          metrics: this.metrics,
           failpoints: options.failpoints ?? NO_FAILPOINTS,
           idempotencyTtlMs: INGEST_DEFAULTS.idempotencyTtlMs,
           recentSendsLimit: INGEST_DEFAULTS.recentSendsLimit,
@@ -99,16 +127,60 @@ export class IngestService implements IngestApi {
     });
   }
 
+  /**
+   * The span continues the caller's trace (gateway → ingest); the request then carries the span's own context
+   * into the mailbox, so the event the outbox publishes later (maybe after a retry) continues this span.
+   */
   async persist(request: PersistRequest): Promise<PersistResult> {
-    validatePersist(request);
-    this.ownership?.check(request.chatId);
-    return (await this.host.ask(request.chatId, { kind: "persist", request })) as PersistResult;
+    const startedAt = this.clock.now();
+    const span = this.tracer.startSpan(
+      "durability.persist",
+      { attributes: { chat_id: request.chatId, client_message_id: request.clientMessageId } },
+      contextOf(request.traceparent),
+    );
+    const persisted = withinSpan(span, async () => {
+      validatePersist(request);
+      this.ownership?.check(request.chatId);
+      const { traceparent: _caller, ...untraced } = request;
+      const traceparent = traceparentOfSpan(span);
+      const traced: PersistRequest =
+        traceparent === undefined
+          ? untraced
+          : { ...untraced, traceparent, traceId: request.traceId ?? span.spanContext().traceId };
+      const result = (await this.host.ask(request.chatId, {
+        kind: "persist",
+        request: traced,
+      })) as PersistResult;
+      span.setAttributes({
+        message_id: result.messageId,
+        allocated_sequence: result.sequence,
+        idempotency_hit: result.deduplicated,
+      });
+      return result;
+    });
+    return persisted.then(
+      (result) => {
+        this.metrics.persisted(result.deduplicated, (this.clock.now() - startedAt) / 1000);
+        return result;
+      },
+      (error: unknown) => {
+        this.metrics.persistFailed(toAppError(error).code);
+        throw error;
+      },
+    );
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {
-    validateSync(request);
-    this.ownership?.check(request.chatId);
-    return (await this.host.ask(request.chatId, { kind: "sync", request })) as SyncResult;
+    try {
+      validateSync(request);
+      this.ownership?.check(request.chatId);
+      const result = (await this.host.ask(request.chatId, { kind: "sync", request })) as SyncResult;
+      this.metrics.synced();
+      return result;
+    } catch (error) {
+      this.metrics.synced(toAppError(error).code);
+      throw error;
+    }
   }
 
   async ack(request: AckRequest): Promise<AckResult> {

@@ -1,10 +1,13 @@
+import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Clock, TimerHandle } from "../../runtime/clock.js";
 import { messagePersistedRecord } from "../../runtime/events.js";
 import type { ChatId, IdFactory } from "../../runtime/ids.js";
 import type { Logger } from "../../runtime/logger.js";
-import type { EventLog } from "../../runtime/ports/event-log.js";
+import type { EventLog, EventRecord } from "../../runtime/ports/event-log.js";
 import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
 import { TOPICS } from "../../runtime/topics.js";
+import { contextOf, TRACEPARENT, traceIdOf, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
+import { failSpan } from "../../runtime/tracing/span-outcome.js";
 import { type Failpoints, SimulatedCrash } from "./failpoints.js";
 
 /**
@@ -22,6 +25,8 @@ export interface OutboxOptions {
   readonly ids: IdFactory;
   readonly logger: Logger;
   readonly producerId: string;
+  /** One `durability.kafka_produce` span per published event, continuing the persist of its message. */
+  readonly tracer: Tracer;
   readonly failpoints: Failpoints;
   /** Pause before retrying a failed publication. */
   readonly retryMs: number;
@@ -40,8 +45,13 @@ export interface OutboxOptions {
 /** Per-message facts an event carries that the stored message does not. */
 export interface PublishHints {
   readonly traceId?: string;
+  /** The persist span's context: the event's `traceparent` header continues it, however late it is published. */
+  readonly traceparent?: string;
   readonly senderConnectionId?: string;
 }
+
+/** Record headers of every MessagePersisted event (spec §3: `traceparent` and `message_id` travel in headers). */
+export const MESSAGE_ID_HEADER = "message_id";
 
 export class Outbox {
   private publishedThrough = 0;
@@ -72,7 +82,11 @@ export class Outbox {
     if (message.sequence > this.tail) {
       this.pending.push(message);
       this.tail = message.sequence;
-      if (hints.traceId !== undefined || hints.senderConnectionId !== undefined) {
+      if (
+        hints.traceId !== undefined ||
+        hints.traceparent !== undefined ||
+        hints.senderConnectionId !== undefined
+      ) {
         this.hints.set(message.sequence, hints);
       }
     }
@@ -138,15 +152,7 @@ export class Outbox {
       while (!this.stopped && this.publishedThrough < this.tail) {
         const batch = await this.nextBatch();
         if (batch.length === 0) break;
-        const records = batch.map((message) =>
-          messagePersistedRecord(message, {
-            eventId: this.options.ids.event(),
-            producerId: this.options.producerId,
-            eventTime: this.options.clock.now(),
-            ...this.hints.get(message.sequence),
-          }),
-        );
-        await this.options.eventLog.publish(TOPICS.messagesPersisted, records);
+        await this.publish(batch);
         this.options.failpoints.hit("during-publication");
         const last = batch.at(-1)?.sequence ?? this.publishedThrough;
         this.publishedThrough = last;
@@ -173,6 +179,56 @@ export class Outbox {
         this.retryTimer = undefined;
         this.kick();
       }, this.options.retryMs);
+    }
+  }
+
+  /** One publish call, each event in a span of its own that continues its message's persist. */
+  private async publish(batch: readonly StoredMessage[]): Promise<void> {
+    const spans: Span[] = [];
+    const records = batch.map((message): EventRecord => {
+      const { traceparent, ...hints } = this.hints.get(message.sequence) ?? {};
+      const span = this.options.tracer.startSpan(
+        "durability.kafka_produce",
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            topic: TOPICS.messagesPersisted,
+            chat_id: message.chatId,
+            message_id: message.messageId,
+            sequence: message.sequence,
+          },
+        },
+        contextOf(traceparent),
+      );
+      spans.push(span);
+      const carried = traceparentOfSpan(span);
+      const traceId = hints.traceId ?? traceIdOf(carried);
+      const record = messagePersistedRecord(message, {
+        eventId: this.options.ids.event(),
+        producerId: this.options.producerId,
+        eventTime: this.options.clock.now(),
+        ...hints,
+        ...(traceId === undefined ? {} : { traceId }),
+      });
+      return {
+        ...record,
+        headers: {
+          [MESSAGE_ID_HEADER]: message.messageId,
+          ...(carried === undefined ? {} : { [TRACEPARENT]: carried }),
+        },
+      };
+    });
+    try {
+      const published = await this.options.eventLog.publish(TOPICS.messagesPersisted, records);
+      for (const [index, span] of spans.entries()) {
+        const partition = published[index]?.partition;
+        if (partition !== undefined) span.setAttribute("partition", partition);
+      }
+    } catch (error) {
+      for (const span of spans) failSpan(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
     }
   }
 

@@ -1,11 +1,21 @@
+import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Clock } from "../../runtime/clock.js";
 import { AppError } from "../../runtime/errors.js";
 import type { Delivery } from "../../runtime/gateway-api.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
-import type { EventLog, EventRecord, RecordBatch, Subscription } from "../../runtime/ports/event-log.js";
+import type {
+  ConsumedRecord,
+  EventLog,
+  EventRecord,
+  RecordBatch,
+  Subscription,
+} from "../../runtime/ports/event-log.js";
 import type { ConnectionRegistry, NodeRegistry } from "../../runtime/ports/routing.js";
+import { contextOf, TRACEPARENT, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
+import { failSpan } from "../../runtime/tracing/span-outcome.js";
+import { NOOP_TRACER } from "../../runtime/tracing/tracing.js";
 import { deadLetterRecord } from "./dead-letters.js";
 import type { DeliveryState, SkipReason } from "./delivery.machine.js";
 import { DeliveryCounters, DeliveryLifecycle } from "./delivery-lifecycle.js";
@@ -28,6 +38,8 @@ export interface FanoutWorkerDeps {
   /** This worker's name: `consumer_id` of its dead letters, and its own membership-event group. */
   readonly nodeId: string;
   readonly options?: Partial<FanoutOptions>;
+  /** Spans `fanout.consume` (per record) and `fanout.deliver_batch` (per Deliver call); default: none. */
+  readonly tracer?: Tracer;
 }
 
 export interface FanoutStats {
@@ -64,6 +76,11 @@ export interface FanoutWorker {
   /** The records of the batches being handled now and where each is in the delivery machine (inspector). */
   inFlight(): InFlightRecord[];
   /**
+   * The next offset to process per partition of `messages.persisted`, for the batches this worker finished
+   * (consumer lag, runtime/metrics/consumer-lag.ts).
+   */
+  consumerPositions(): ReadonlyMap<number, string>;
+  /**
    * Stops consuming. By default the running batch finishes (every Deliver call is bounded by its timeout)
    * and is committed. `abandon: true` is a crash: in-flight pushes are given up and nothing of the running
    * batch is committed, so another worker of the group (or this one restarted) delivers it again.
@@ -94,6 +111,10 @@ interface MessageItem {
   readonly excludeConnectionId: Delivery["excludeConnectionId"];
   readonly lifecycle: DeliveryLifecycle;
   recipients: readonly UserId[];
+  /** `fanout.consume`, continuing the record's `traceparent` header; ends with the batch. */
+  readonly span: Span;
+  /** The span's context, handed to gateways with each delivery of the message. */
+  readonly traceparent: string | undefined;
 }
 
 type Target = readonly [ResolvedGateway, Delivery];
@@ -112,12 +133,15 @@ class Worker implements FanoutWorker {
   private membershipEvents = 0;
   private batchesHeld = 0;
   private readonly routing = { routed: 0, broadcast: 0, unknownGateways: 0 };
+  private readonly finished = new Map<number, string>();
+  private readonly tracer: Tracer;
 
   constructor(
     private readonly deps: FanoutWorkerDeps,
     private readonly options: FanoutOptions,
   ) {
     this.logger = deps.logger.child({ component: "fanout", node_id: deps.nodeId });
+    this.tracer = deps.tracer ?? NOOP_TRACER;
     this.cache = new MembershipCache({
       chatStore: deps.chatStore,
       clock: deps.clock,
@@ -136,6 +160,7 @@ class Worker implements FanoutWorker {
       logger: this.logger,
       deliverTimeoutMs: options.deliverTimeoutMs,
       maxDeliveriesPerCall: options.maxDeliveriesPerCall,
+      tracer: this.tracer,
     });
     this.recent = new RecentSequences(options.memberCacheMaxChats);
   }
@@ -190,6 +215,10 @@ class Worker implements FanoutWorker {
     );
   }
 
+  consumerPositions(): ReadonlyMap<number, string> {
+    return this.finished;
+  }
+
   stop(options: { abandon?: boolean } = {}): Promise<void> {
     if (options.abandon === true) this.pusher.abandon();
     this.stopping ??= (async () => {
@@ -240,11 +269,14 @@ class Worker implements FanoutWorker {
           chatId: parsed.message.chatId,
           sequence: parsed.message.sequence,
         });
+        const span = this.consumeSpan(record, parsed.message);
         items.push({
           message: parsed.message,
           excludeConnectionId: parsed.excludeConnectionId,
           lifecycle,
           recipients: [],
+          span,
+          traceparent: traceparentOfSpan(span),
         });
       }
     }
@@ -255,8 +287,15 @@ class Worker implements FanoutWorker {
       await this.resolveMembers(live);
       const online = live.filter((item) => item.lifecycle.state === "routing");
       if (online.length > 0) await this.routeAndPush(online);
+    } catch (error) {
+      for (const item of items) failSpan(item.span, error);
+      throw error;
     } finally {
       this.running.delete(items);
+      for (const item of items) {
+        item.span.setAttribute("delivery_state", item.lifecycle.path);
+        item.span.end();
+      }
     }
     if (this.pusher.isAbandoned) {
       this.batchesHeld++;
@@ -280,6 +319,10 @@ class Worker implements FanoutWorker {
       for (const lifecycle of poisoned) this.counters.record(lifecycle);
     }
     for (const item of items) this.counters.record(item.lifecycle);
+    const last = batch.records.at(-1);
+    if (last !== undefined && batch.topic === this.options.topics.messagesPersisted) {
+      this.finished.set(batch.partition, (BigInt(last.offset) + 1n).toString());
+    }
   }
 
   private dropDuplicates(items: readonly MessageItem[]): MessageItem[] {
@@ -381,9 +424,31 @@ class Worker implements FanoutWorker {
   }
 
   private deliveryOf(item: MessageItem, userId: UserId): Delivery {
-    return item.excludeConnectionId === undefined
-      ? { userId, message: item.message }
-      : { userId, message: item.message, excludeConnectionId: item.excludeConnectionId };
+    return {
+      userId,
+      message: item.message,
+      ...(item.excludeConnectionId === undefined ? {} : { excludeConnectionId: item.excludeConnectionId }),
+      ...(item.traceparent === undefined ? {} : { traceparent: item.traceparent }),
+    };
+  }
+
+  /** Continues the publication's span from the record's `traceparent` header (a new trace without one). */
+  private consumeSpan(record: ConsumedRecord, message: Delivery["message"]): Span {
+    return this.tracer.startSpan(
+      "fanout.consume",
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          chat_id: message.chatId,
+          message_id: message.messageId,
+          sequence: message.sequence,
+        },
+      },
+      contextOf(record.headers[TRACEPARENT]),
+    );
   }
 
   private onHandlerError(error: unknown, batch: RecordBatch): void {

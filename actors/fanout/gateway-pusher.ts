@@ -1,6 +1,9 @@
+import { type Link, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import type { Clock, TimerHandle } from "../../runtime/clock.js";
 import type { Delivery } from "../../runtime/gateway-api.js";
 import type { Logger } from "../../runtime/logger.js";
+import { contextOf, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
+import { failSpan } from "../../runtime/tracing/span-outcome.js";
 import type { ResolvedGateway } from "./gateway-directory.js";
 
 export interface PushCounters {
@@ -21,6 +24,8 @@ export interface GatewayPusherOptions {
   readonly logger: Logger;
   readonly deliverTimeoutMs: number;
   readonly maxDeliveriesPerCall: number;
+  /** One `fanout.deliver_batch` span per Deliver call. */
+  readonly tracer: Tracer;
 }
 
 /**
@@ -83,11 +88,15 @@ export class GatewayPusher {
 
   private call(gateway: ResolvedGateway, deliveries: readonly Delivery[]): Promise<void> {
     this.counts.calls++;
+    const span = this.batchSpan(gateway, deliveries);
+    const traceparent = traceparentOfSpan(span);
     return new Promise<void>((resolve) => {
       let settled = false;
       const finish = (outcome: "ok" | "failed" | "timed_out") => {
         if (settled) return;
         settled = true;
+        if (outcome !== "ok") span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        span.end();
         this.options.clock.clearTimeout(timer);
         this.pending.delete(abandon);
         if (outcome === "failed") this.counts.failedCalls++;
@@ -103,9 +112,10 @@ export class GatewayPusher {
         );
         finish("timed_out");
       }, this.options.deliverTimeoutMs);
-      gateway.api.deliver(deliveries).then(
+      gateway.api.deliver(deliveries, traceparent === undefined ? {} : { traceparent }).then(
         (result) => {
           if (settled) return;
+          span.setAttributes({ delivered: result.delivered, no_connection: result.noConnection });
           this.counts.delivered += result.delivered;
           this.counts.noConnection += result.noConnection;
           this.counts.dropped += result.dropped;
@@ -113,6 +123,7 @@ export class GatewayPusher {
         },
         (error: unknown) => {
           if (!settled) {
+            failSpan(span, error);
             this.options.logger.warn(
               { err: error, gateway_id: gateway.node.nodeId },
               "Deliver failed; skipped (sync heals)",
@@ -122,5 +133,31 @@ export class GatewayPusher {
         },
       );
     });
+  }
+
+  /**
+   * A call carries deliveries of several messages, each with its trace: the span continues the first one's
+   * and links the others (spec §3 wants one trace across the async hop; a batch can only be a child once).
+   */
+  private batchSpan(gateway: ResolvedGateway, deliveries: readonly Delivery[]) {
+    const parents = [...new Set(deliveries.flatMap((delivery) => delivery.traceparent ?? []))];
+    const [first, ...others] = parents;
+    const links: Link[] = others.flatMap((traceparent) => {
+      const context = trace.getSpanContext(contextOf(traceparent));
+      return context === undefined ? [] : [{ context }];
+    });
+    return this.options.tracer.startSpan(
+      "fanout.deliver_batch",
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          gateway_id: gateway.node.nodeId,
+          recipient_count: new Set(deliveries.map((delivery) => delivery.userId)).size,
+          delivery_count: deliveries.length,
+        },
+        links,
+      },
+      contextOf(first),
+    );
   }
 }

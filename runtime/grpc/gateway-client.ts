@@ -3,9 +3,15 @@ import type { CloseConnectionsResponse__Output } from "../../proto/generated/mes
 import type { DeliverResponse__Output } from "../../proto/generated/messaging/v1/DeliverResponse.js";
 import type { GatewayServiceClient } from "../../proto/generated/messaging/v1/GatewayService.js";
 import { messagingProto } from "../../proto/load.js";
-import { AppError } from "../errors.js";
-import type { CloseConnectionsRequest, DeliverResult, Delivery, GatewayApi } from "../gateway-api.js";
-import { fromGrpcError } from "./errors.js";
+import type {
+  CloseConnectionsRequest,
+  DeliverCall,
+  DeliverResult,
+  Delivery,
+  GatewayApi,
+} from "../gateway-api.js";
+import { deliveryTraceMetadata } from "./delivery-trace.js";
+import { unaryCall } from "./unary-call.js";
 
 export interface GatewayGrpcClientOptions {
   /** `host:port` of one gateway's gRPC server. */
@@ -31,44 +37,53 @@ export class GatewayGrpcClient implements GatewayApi {
     this.deadlineMs = options.deadlineMs ?? DEFAULT_GATEWAY_DEADLINE_MS;
   }
 
-  async deliver(deliveries: readonly Delivery[]): Promise<DeliverResult> {
-    const response = await this.call<DeliverResponse__Output>((options, callback) =>
-      this.client.Deliver(
-        {
-          deliveries: deliveries.map((delivery) => ({
-            user_id: delivery.userId,
-            exclude_connection_id: delivery.excludeConnectionId ?? "",
-            message: {
-              message_id: delivery.message.messageId,
-              chat_id: delivery.message.chatId,
-              sender_id: delivery.message.senderId,
-              client_message_id: delivery.message.clientMessageId,
-              sequence: delivery.message.sequence,
-              content_type: delivery.message.contentType,
-              content: delivery.message.content,
-              created_at: delivery.message.createdAt,
-            },
-          })),
-        },
-        options,
-        callback,
-      ),
+  async deliver(deliveries: readonly Delivery[], call: DeliverCall = {}): Promise<DeliverResult> {
+    const metadata = deliveryTraceMetadata(deliveries);
+    const response = await this.call<DeliverResponse__Output>(
+      call.traceparent,
+      metadata,
+      (meta, options, callback) =>
+        this.client.Deliver(
+          {
+            deliveries: deliveries.map((delivery) => ({
+              user_id: delivery.userId,
+              exclude_connection_id: delivery.excludeConnectionId ?? "",
+              message: {
+                message_id: delivery.message.messageId,
+                chat_id: delivery.message.chatId,
+                sender_id: delivery.message.senderId,
+                client_message_id: delivery.message.clientMessageId,
+                sequence: delivery.message.sequence,
+                content_type: delivery.message.contentType,
+                content: delivery.message.content,
+                created_at: delivery.message.createdAt,
+              },
+            })),
+          },
+          meta,
+          options,
+          callback,
+        ),
     );
     return { delivered: response.delivered, noConnection: response.no_connection, dropped: response.dropped };
   }
 
   async closeConnections(request: CloseConnectionsRequest): Promise<number> {
-    const response = await this.call<CloseConnectionsResponse__Output>((options, callback) =>
-      this.client.CloseConnections(
-        {
-          user_id: request.userId,
-          session_id: request.sessionId ?? "",
-          reason: request.reason,
-          connection_id: request.connectionId ?? "",
-        },
-        options,
-        callback,
-      ),
+    const response = await this.call<CloseConnectionsResponse__Output>(
+      undefined,
+      undefined,
+      (meta, options, callback) =>
+        this.client.CloseConnections(
+          {
+            user_id: request.userId,
+            session_id: request.sessionId ?? "",
+            reason: request.reason,
+            connection_id: request.connectionId ?? "",
+          },
+          meta,
+          options,
+          callback,
+        ),
     );
     return response.closed;
   }
@@ -80,18 +95,23 @@ export class GatewayGrpcClient implements GatewayApi {
   }
 
   private call<Response>(
-    invoke: (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => void,
+    traceparent: string | undefined,
+    metadata: grpc.Metadata | undefined,
+    invoke: (
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      callback: grpc.requestCallback<Response>,
+    ) => void,
   ): Promise<Response> {
-    if (this.closed) {
-      return Promise.reject(new AppError("SERVICE_UNAVAILABLE", "the gateway client is closed"));
-    }
-    return new Promise((resolve, reject) => {
-      invoke({ deadline: Date.now() + this.deadlineMs }, (error, response) => {
-        if (error) reject(fromGrpcError(error));
-        else if (response === undefined) {
-          reject(new AppError("INTERNAL_ERROR", "the gateway sent no response", { public: false }));
-        } else resolve(response);
-      });
-    });
+    return unaryCall(
+      {
+        peer: "the gateway",
+        closed: this.closed,
+        deadlineMs: this.deadlineMs,
+        traceparent,
+        ...(metadata === undefined ? {} : { metadata }),
+      },
+      invoke,
+    );
   }
 }

@@ -6,12 +6,13 @@ import type { DeliverResponse } from "../../proto/generated/messaging/v1/Deliver
 import type { GatewayServiceHandlers } from "../../proto/generated/messaging/v1/GatewayService.js";
 import type { Message__Output } from "../../proto/generated/messaging/v1/Message.js";
 import { messagingProto } from "../../proto/load.js";
-import { AppError, toAppError } from "../errors.js";
+import { AppError } from "../errors.js";
 import type { Delivery, GatewayApi } from "../gateway-api.js";
 import { type ChatId, type ConnectionId, isSequence, type MessageId, type UserId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import { CONTENT_TYPES, type StoredMessage } from "../ports/message-store.js";
-import { toGrpcError } from "./errors.js";
+import { deliveryTraceparents } from "./delivery-trace.js";
+import { unaryHandler } from "./unary-handler.js";
 
 export interface GatewayServiceOptions {
   /** Receives failures whose cause stays on this side of the wire (non-public errors); absent = not logged. */
@@ -28,14 +29,23 @@ export function addGatewayService(
   api: GatewayApi,
   options: GatewayServiceOptions = {},
 ): void {
+  const handle = { service: "gateway", ...options };
   const handlers: GatewayServiceHandlers = {
-    Deliver: unary("Deliver", options, async (request: DeliverRequest__Output): Promise<DeliverResponse> => {
-      const result = await api.deliver(request.deliveries.map(toDelivery));
-      return { delivered: result.delivered, no_connection: result.noConnection, dropped: result.dropped };
-    }),
-    CloseConnections: unary(
+    Deliver: unaryHandler(
+      "Deliver",
+      handle,
+      async (request: DeliverRequest__Output, context): Promise<DeliverResponse> => {
+        const traces = deliveryTraceparents(context.metadata);
+        const result = await api.deliver(
+          request.deliveries.map((delivery) => toDelivery(delivery, traces)),
+          context.traceparent === undefined ? {} : { traceparent: context.traceparent },
+        );
+        return { delivered: result.delivered, no_connection: result.noConnection, dropped: result.dropped };
+      },
+    ),
+    CloseConnections: unaryHandler(
       "CloseConnections",
-      options,
+      handle,
       async (request: CloseConnectionsRequest__Output): Promise<CloseConnectionsResponse> => ({
         closed: await api.closeConnections({
           userId: required(request.user_id, "user_id") as UserId,
@@ -49,23 +59,6 @@ export function addGatewayService(
   server.addService(messagingProto().messaging.v1.GatewayService.service, handlers);
 }
 
-function unary<Request, Response>(
-  method: string,
-  options: GatewayServiceOptions,
-  handle: (request: Request) => Promise<Response>,
-): grpc.handleUnaryCall<Request, Response> {
-  return (call, callback) => {
-    handle(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => {
-        const appError = toAppError(error);
-        if (!appError.public) options.logger?.error({ err: appError, method }, "gateway call failed");
-        callback(toGrpcError(appError));
-      },
-    );
-  };
-}
-
 const invalid = (field: string, reason: string): AppError =>
   new AppError("INVALID_MESSAGE", `${field} ${reason}`, { details: { field } });
 
@@ -74,18 +67,24 @@ function required(value: string, field: string): string {
   return value;
 }
 
-function toDelivery(delivery: {
-  user_id: string;
-  message: Message__Output | null;
-  exclude_connection_id: string;
-}): Delivery {
+function toDelivery(
+  delivery: {
+    user_id: string;
+    message: Message__Output | null;
+    exclude_connection_id: string;
+  },
+  traces: ReadonlyMap<string, string>,
+): Delivery {
   if (delivery.message === null) throw invalid("message", "is required");
+  const message = toStoredMessage(delivery.message);
+  const traceparent = traces.get(message.messageId);
   return {
     userId: required(delivery.user_id, "user_id") as UserId,
-    message: toStoredMessage(delivery.message),
+    message,
     ...(delivery.exclude_connection_id === ""
       ? {}
       : { excludeConnectionId: delivery.exclude_connection_id as ConnectionId }),
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }
 

@@ -17,7 +17,7 @@ import type {
   SyncResult,
 } from "../ingest-api.js";
 import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
-import { fromGrpcError } from "./errors.js";
+import { unaryCall } from "./unary-call.js";
 
 export interface IngestGrpcClientOptions {
   /** `host:port` of one ingest node. */
@@ -51,20 +51,23 @@ export class IngestGrpcClient implements IngestApi {
   }
 
   async persist(request: PersistRequest): Promise<PersistResult> {
-    const response = await this.call<PersistMessageResponse__Output>((callOptions, callback) =>
-      this.client.PersistMessage(
-        {
-          chat_id: request.chatId,
-          sender_id: request.senderId,
-          client_message_id: request.clientMessageId,
-          content_type: request.contentType,
-          content: request.content,
-          trace_id: request.traceId ?? "",
-          sender_connection_id: request.senderConnectionId ?? "",
-        },
-        callOptions,
-        callback,
-      ),
+    const response = await this.call<PersistMessageResponse__Output>(
+      request.traceparent,
+      (metadata, callOptions, callback) =>
+        this.client.PersistMessage(
+          {
+            chat_id: request.chatId,
+            sender_id: request.senderId,
+            client_message_id: request.clientMessageId,
+            content_type: request.contentType,
+            content: request.content,
+            trace_id: request.traceId ?? "",
+            sender_connection_id: request.senderConnectionId ?? "",
+          },
+          metadata,
+          callOptions,
+          callback,
+        ),
     );
     return {
       messageId: nonEmpty(response.message_id, "message_id") as MessageId,
@@ -75,17 +78,20 @@ export class IngestGrpcClient implements IngestApi {
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {
-    const response = await this.call<SyncMessagesResponse__Output>((callOptions, callback) =>
-      this.client.SyncMessages(
-        {
-          chat_id: request.chatId,
-          user_id: request.userId,
-          after_sequence: request.afterSequence,
-          limit: request.limit ?? 0,
-        },
-        callOptions,
-        callback,
-      ),
+    const response = await this.call<SyncMessagesResponse__Output>(
+      undefined,
+      (metadata, callOptions, callback) =>
+        this.client.SyncMessages(
+          {
+            chat_id: request.chatId,
+            user_id: request.userId,
+            after_sequence: request.afterSequence,
+            limit: request.limit ?? 0,
+          },
+          metadata,
+          callOptions,
+          callback,
+        ),
     );
     return {
       messages: response.messages.map(toStoredMessage),
@@ -96,9 +102,10 @@ export class IngestGrpcClient implements IngestApi {
   }
 
   async ack(request: AckRequest): Promise<AckResult> {
-    const response = await this.call<AckResponse__Output>((callOptions, callback) =>
+    const response = await this.call<AckResponse__Output>(undefined, (metadata, callOptions, callback) =>
       this.client.Ack(
         { chat_id: request.chatId, user_id: request.userId, sequence: request.sequence },
+        metadata,
         callOptions,
         callback,
       ),
@@ -113,19 +120,17 @@ export class IngestGrpcClient implements IngestApi {
   }
 
   private call<Response>(
-    invoke: (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => void,
+    traceparent: string | undefined,
+    invoke: (
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      callback: grpc.requestCallback<Response>,
+    ) => void,
   ): Promise<Response> {
-    // grpc-js throws synchronously on a closed channel; callers only ever see AppErrors.
-    if (this.closed) {
-      return Promise.reject(new AppError("SERVICE_UNAVAILABLE", "the ingest client is closed"));
-    }
-    return new Promise((resolve, reject) => {
-      invoke({ deadline: Date.now() + this.deadlineMs }, (error, response) => {
-        if (error) reject(fromGrpcError(error));
-        else if (response === undefined) reject(malformed("the ingest node sent no response"));
-        else resolve(response);
-      });
-    });
+    return unaryCall(
+      { peer: "the ingest node", closed: this.closed, deadlineMs: this.deadlineMs, traceparent },
+      invoke,
+    );
   }
 }
 

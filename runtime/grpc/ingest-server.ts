@@ -8,7 +8,7 @@ import type { PersistMessageResponse } from "../../proto/generated/messaging/v1/
 import type { SyncMessagesRequest__Output } from "../../proto/generated/messaging/v1/SyncMessagesRequest.js";
 import type { SyncMessagesResponse } from "../../proto/generated/messaging/v1/SyncMessagesResponse.js";
 import { messagingProto } from "../../proto/load.js";
-import { AppError, toAppError } from "../errors.js";
+import { AppError } from "../errors.js";
 import { type ChatId, isConnectionId, type UserId } from "../ids.js";
 import type {
   AckRequest,
@@ -20,7 +20,7 @@ import type {
 } from "../ingest-api.js";
 import type { Logger } from "../logger.js";
 import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
-import { toGrpcError } from "./errors.js";
+import { type CallContext, unaryHandler } from "./unary-handler.js";
 
 export interface IngestServiceOptions {
   /** Receives failures whose cause stays on this side of the wire (non-public errors); absent = not logged. */
@@ -40,14 +40,18 @@ export function addIngestService(
   api: IngestApi,
   options: IngestServiceOptions = {},
 ): void {
+  const handle = { service: "ingest", quietCodes: ["NOT_OWNER"], ...options };
   const handlers: IngestServiceHandlers = {
-    PersistMessage: unary("PersistMessage", options, async (request: PersistMessageRequest__Output) =>
-      toPersistResponse(await api.persist(toPersistRequest(request))),
+    PersistMessage: unaryHandler(
+      "PersistMessage",
+      handle,
+      async (request: PersistMessageRequest__Output, context) =>
+        toPersistResponse(await api.persist(toPersistRequest(request, context))),
     ),
-    SyncMessages: unary("SyncMessages", options, async (request: SyncMessagesRequest__Output) =>
+    SyncMessages: unaryHandler("SyncMessages", handle, async (request: SyncMessagesRequest__Output) =>
       toSyncResponse(await api.sync(toSyncRequest(request))),
     ),
-    Ack: unary("Ack", options, async (request: AckRequest__Output): Promise<AckResponse> => {
+    Ack: unaryHandler("Ack", handle, async (request: AckRequest__Output): Promise<AckResponse> => {
       const result = await api.ack(toAckRequest(request));
       return { last_acked_sequence: result.lastAckedSequence };
     }),
@@ -55,28 +59,7 @@ export function addIngestService(
   server.addService(messagingProto().messaging.v1.IngestService.service, handlers);
 }
 
-function unary<Request, Response>(
-  method: string,
-  options: IngestServiceOptions,
-  handle: (request: Request) => Promise<Response>,
-): grpc.handleUnaryCall<Request, Response> {
-  return (call, callback) => {
-    handle(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => {
-        const appError = toAppError(error);
-        // A public error reaches the caller whole; the text and cause of any other would be lost without this
-        // log line. NOT_OWNER is routing (the caller refreshes its ring), not a fault worth an error line.
-        if (!appError.public && appError.code !== "NOT_OWNER") {
-          options.logger?.error({ err: appError, method }, "ingest call failed");
-        }
-        callback(toGrpcError(appError));
-      },
-    );
-  };
-}
-
-function toPersistRequest(request: PersistMessageRequest__Output): PersistRequest {
+function toPersistRequest(request: PersistMessageRequest__Output, context: CallContext): PersistRequest {
   return {
     chatId: idField(request.chat_id, "chat_id") as ChatId,
     senderId: idField(request.sender_id, "sender_id") as UserId,
@@ -85,6 +68,8 @@ function toPersistRequest(request: PersistMessageRequest__Output): PersistReques
     contentType: contentTypeField(request.content_type),
     // proto3 cannot tell an absent string from an empty one; empty means "no trace".
     ...(request.trace_id === "" ? {} : { traceId: request.trace_id }),
+    // Checked where a span continues it (a malformed one starts a new trace there).
+    ...(context.traceparent === undefined ? {} : { traceparent: context.traceparent }),
     // Only a well-formed connection id is passed on; it merely spares one push, so anything else is dropped.
     ...(isConnectionId(request.sender_connection_id)
       ? { senderConnectionId: request.sender_connection_id }

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { Tracer } from "@opentelemetry/api";
 import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { IdFactory } from "../ids.js";
 import type { Logger } from "../logger.js";
+import type { PlatformMetrics } from "../metrics/platform-metrics.js";
 import { ActivationRecovery } from "../placement/activation-recovery.js";
 import { ChatOwnership } from "../placement/ownership.js";
 import type { Placement } from "../placement/placement.js";
@@ -32,6 +34,10 @@ export function createIngestRole(options: {
   readonly startedAt: number;
   /** Told when a hand-off finished, to announce it with a heartbeat at once. */
   readonly onApplied: () => void;
+  /** Recorders of the durability plane; absent: nothing is recorded. */
+  readonly metrics?: Pick<PlatformMetrics, "durability" | "actors">;
+  /** Spans of the durability plane (runtime/tracing); default: none. */
+  readonly tracer?: Tracer;
 }): IngestRole {
   const { config, adapters, placement, clock, logger, nodeId } = options;
   const embedded = config.role === "all";
@@ -46,6 +52,8 @@ export function createIngestRole(options: {
     logger,
     producerId: config.nodeId,
     activations: { store: adapters.activations, ...holder },
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(embedded ? {} : { ownership: { check: (chatId) => ownership?.check(chatId) } }),
   });
   const owned = new ChatOwnership(nodeId, placement.view, service.host, logger, options.onApplied);

@@ -1,0 +1,233 @@
+import type { Clock } from "../clock.js";
+import { ACTOR_KINDS, type ActorKind } from "./machine-catalog.js";
+import { activePaths, describeState, type StateValueLike } from "./state-value.js";
+
+/** One step of a watched actor, as the inspector streams it. */
+export interface InspectionRecord {
+  readonly kind: ActorKind;
+  readonly key: string;
+  /** The event's type (`HEARTBEAT`, `xstate.after.idleTimeout…`). */
+  readonly event: string;
+  /** Active leaf states before and after, dotted. */
+  readonly from: string;
+  readonly to: string;
+  /** The actor reached a final state (or was stopped): no more records follow. */
+  readonly ended: boolean;
+  readonly at: number;
+}
+
+export type RecordListener = (record: InspectionRecord) => void;
+
+/**
+ * Streams one actor's steps on demand. Sources that see every step anyway (connections) need none; others
+ * (sequencer actors) start XState inspection only while someone watches.
+ */
+export type Tap = (emit: (event: string, value: StateValueLike, ended: boolean) => void) => () => void;
+
+interface Entry {
+  value: StateValueLike;
+  paths: readonly string[];
+  readonly tap: Tap | undefined;
+}
+
+interface Watch {
+  readonly listeners: Set<RecordListener>;
+  untap: (() => void) | undefined;
+}
+
+class KindTable {
+  readonly actors = new Map<string, Entry>();
+  /** Live actors per active state path (ancestors included). */
+  readonly counts = new Map<string, number>();
+  /** Actors that ended, per final state path, since this process started. */
+  readonly ended = new Map<string, number>();
+  readonly watches = new Map<string, Watch>();
+
+  count(paths: readonly string[], delta: number): void {
+    for (const path of paths) {
+      const next = (this.counts.get(path) ?? 0) + delta;
+      if (next === 0) this.counts.delete(path);
+      else this.counts.set(path, next);
+    }
+  }
+}
+
+export interface ActorSummary {
+  readonly kind: ActorKind;
+  readonly key: string;
+  readonly state: string;
+  readonly watchable: boolean;
+}
+
+/**
+ * The live actors of this process, fed by the places that create them. Counting is a few map updates per
+ * state change (the depth of the machine); nothing is kept per step. Steps are turned into records only
+ * for actors someone watches.
+ */
+export class ActorRegistry {
+  private readonly tables = new Map<ActorKind, KindTable>(ACTOR_KINDS.map((kind) => [kind, new KindTable()]));
+  private readonly pathCache = new WeakMap<object, readonly string[]>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** A new actor in its first state; `tap` streams its steps when it is watched. */
+  added(kind: ActorKind, key: string, value: StateValueLike, tap?: Tap): void {
+    const table = this.table(kind);
+    const known = table.actors.get(key);
+    if (known !== undefined) table.count(known.paths, -1);
+    const paths = this.pathsOf(value);
+    table.actors.set(key, { value, paths, tap });
+    table.count(paths, 1);
+    const watch = table.watches.get(key);
+    if (watch !== undefined && tap !== undefined) this.startTap(kind, key, watch, tap);
+  }
+
+  /**
+   * The actor handled `event` and is now in `value` (the same value object when nothing changed). `done`:
+   * it reached a final state and leaves the registry.
+   */
+  stepped(kind: ActorKind, key: string, event: string, value: StateValueLike, done: boolean): void {
+    const table = this.table(kind);
+    const entry = table.actors.get(key);
+    if (entry === undefined) return;
+    const before = entry.value;
+    if (value !== before) {
+      const paths = this.pathsOf(value);
+      table.count(entry.paths, -1);
+      table.count(paths, 1);
+      entry.value = value;
+      entry.paths = paths;
+    }
+    if (table.watches.size > 0 && entry.tap === undefined) {
+      const watch = table.watches.get(key);
+      if (watch !== undefined) this.emit(watch, this.record(kind, key, event, before, value, done));
+    }
+    if (done) this.removed(kind, key);
+  }
+
+  /** The actor is gone (final state reached, or discarded). */
+  removed(kind: ActorKind, key: string): void {
+    const table = this.table(kind);
+    const entry = table.actors.get(key);
+    if (entry === undefined) return;
+    table.actors.delete(key);
+    table.count(entry.paths, -1);
+    const state = describeState(entry.value);
+    table.ended.set(state, (table.ended.get(state) ?? 0) + 1);
+    const watch = table.watches.get(key);
+    const untap = watch?.untap;
+    if (watch !== undefined && untap !== undefined) {
+      watch.untap = undefined;
+      // XState tells snapshot observers before inspection observers: the tap still has the final step to
+      // report, within this same synchronous update.
+      queueMicrotask(untap);
+    }
+  }
+
+  /** Live actors per active state path. */
+  counts(kind: ActorKind): Record<string, number> {
+    return Object.fromEntries([...this.table(kind).counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Actors that ended since start, per final state. */
+  ended(kind: ActorKind): Record<string, number> {
+    return Object.fromEntries([...this.table(kind).ended].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  size(kind: ActorKind): number {
+    return this.table(kind).actors.size;
+  }
+
+  /** Up to `limit` actors, filtered by kind, by a state path they are in, and by a part of their key. */
+  list(filter: { kind?: ActorKind; state?: string; key?: string; limit: number }): {
+    actors: ActorSummary[];
+    total: number;
+  } {
+    const actors: ActorSummary[] = [];
+    let total = 0;
+    for (const kind of filter.kind === undefined ? ACTOR_KINDS : [filter.kind]) {
+      for (const [key, entry] of this.table(kind).actors) {
+        if (filter.key !== undefined && !key.includes(filter.key)) continue;
+        if (filter.state !== undefined && !entry.paths.includes(filter.state)) continue;
+        total++;
+        if (actors.length < filter.limit) {
+          actors.push({ kind, key, state: describeState(entry.value), watchable: true });
+        }
+      }
+    }
+    return { actors, total };
+  }
+
+  /** The actor's current state, or undefined when it is not live. */
+  stateOf(kind: ActorKind, key: string): string | undefined {
+    const entry = this.table(kind).actors.get(key);
+    return entry === undefined ? undefined : describeState(entry.value);
+  }
+
+  /** Streams the actor's steps to `listener` until the returned function is called. */
+  watch(kind: ActorKind, key: string, listener: RecordListener): () => void {
+    const table = this.table(kind);
+    let watch = table.watches.get(key);
+    if (watch === undefined) {
+      watch = { listeners: new Set(), untap: undefined };
+      table.watches.set(key, watch);
+    }
+    watch.listeners.add(listener);
+    const tap = table.actors.get(key)?.tap;
+    if (tap !== undefined && watch.untap === undefined) this.startTap(kind, key, watch, tap);
+    const held = watch;
+    return () => {
+      held.listeners.delete(listener);
+      if (held.listeners.size > 0) return;
+      held.untap?.();
+      if (table.watches.get(key) === held) table.watches.delete(key);
+    };
+  }
+
+  private startTap(kind: ActorKind, key: string, watch: Watch, tap: Tap): void {
+    watch.untap?.();
+    let before = this.table(kind).actors.get(key)?.value ?? "";
+    watch.untap = tap((event, value, ended) => {
+      this.emit(watch, this.record(kind, key, event, before, value, ended));
+      before = value;
+    });
+  }
+
+  private emit(watch: Watch, record: InspectionRecord): void {
+    for (const listener of watch.listeners) listener(record);
+  }
+
+  private record(
+    kind: ActorKind,
+    key: string,
+    event: string,
+    before: StateValueLike,
+    after: StateValueLike,
+    ended: boolean,
+  ): InspectionRecord {
+    return {
+      kind,
+      key,
+      event,
+      from: describeState(before),
+      to: describeState(after),
+      ended,
+      at: this.clock.now(),
+    };
+  }
+
+  /** Paths of a value; values shared between actors (interned snapshots) are resolved once. */
+  private pathsOf(value: StateValueLike): readonly string[] {
+    if (typeof value === "string") return [value];
+    let paths = this.pathCache.get(value);
+    if (paths === undefined) {
+      paths = activePaths(value);
+      this.pathCache.set(value, paths);
+    }
+    return paths;
+  }
+
+  private table(kind: ActorKind): KindTable {
+    return this.tables.get(kind) as KindTable;
+  }
+}

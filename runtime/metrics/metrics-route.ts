@@ -1,0 +1,20 @@
+import { pathOf, type Route } from "../http/server.js";
+import type { Metrics } from "./metrics.js";
+
+/**
+ * `GET /metrics`: the Prometheus text exposition of this process, open like `/health` (it carries no ids
+ * of chats, users, messages or connections, see ./catalog.ts).
+ */
+export function metricsRoute(metrics: Metrics): Route {
+  return async (request, response) => {
+    if (pathOf(request) !== "/metrics" || request.method !== "GET") return false;
+    const body = await metrics.scrape();
+    response.writeHead(200, {
+      "content-type": metrics.contentType,
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
+    response.end(body);
+    return true;
+  };
+}
