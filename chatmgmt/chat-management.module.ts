@@ -30,9 +30,11 @@ import { ListChatsHandler } from "./queries/list-chats.handler.js";
 import { ListMembersHandler } from "./queries/list-members.handler.js";
 import { ListSessionsHandler } from "./queries/list-sessions.handler.js";
 import { LookupUsersHandler } from "./queries/lookup-users.handler.js";
+import { ApiRootController } from "./rest/api-root.controller.js";
 import { AuthController } from "./rest/auth.controller.js";
 import { AuthGuard } from "./rest/auth.guard.js";
 import { ChatsController } from "./rest/chats.controller.js";
+import { OtpRequestLimitGuard, UnauthenticatedLimitGuard } from "./rest/client-ip-limit.guard.js";
 import { JwksController } from "./rest/jwks.controller.js";
 import { MessagesController } from "./rest/messages.controller.js";
 import { SessionsController } from "./rest/sessions.controller.js";
@@ -85,6 +87,7 @@ export class ChatManagementModule {
       module: ChatManagementModule,
       imports: [CqrsModule.forRoot()],
       controllers: [
+        ApiRootController,
         AuthController,
         UsersController,
         ChatsController,
@@ -96,6 +99,8 @@ export class ChatManagementModule {
       providers: [
         { provide: CHATMGMT_CONTEXT, useValue: ctx },
         AuthGuard,
+        OtpRequestLimitGuard,
+        UnauthenticatedLimitGuard,
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ...EVENT_HANDLERS,

@@ -56,6 +56,8 @@ export interface AuthLimits {
   readonly maxGroupMembers: number;
   readonly restReadsPerMinute: number;
   readonly restWritesPerMinute: number;
+  /** Per client IP, for requests no bearer token identifies (spec §1 "unauthenticated: generous"). */
+  readonly restUnauthenticatedPerMinute: number;
 }
 
 /** Everything a handler may use: one injectable object (token CHATMGMT_CONTEXT). */

@@ -17,6 +17,7 @@ import { ChatManagementModule } from "./chat-management.module.js";
 import type { AuthLimits, ChatManagementDeps, ChatMgmtContext } from "./context.js";
 import { RestErrorFilter } from "./rest/error.filter.js";
 import { chatManagementRoute } from "./rest/http-entry.js";
+import { limitUnidentified } from "./rest/rate-limit-headers.js";
 
 export interface RunningChatGrpc {
   /** The bound port. */
@@ -24,13 +25,13 @@ export interface RunningChatGrpc {
 }
 
 export interface ChatManagement {
-  /** Handles `/api/v1/{auth,dev,users,chats,sessions,delivery-state}/**` and `/.well-known/jwks.json`. */
+  /** Handles REST `/api/v1` (its root `GET /api/v1/` included) and `/.well-known/jwks.json`. */
   readonly route: Route;
   /** The public signing keys, for an in-process gateway that verifies tokens without HTTP. */
   jwks(): JSONWebKeySet;
   /**
-   * What chat management adds to the platform's `/health` and `GET /api/v1/` (it serves neither itself):
-   * the signing key in use, whether the OTP pepper is configured, and its part of the capabilities.
+   * What chat management adds to the platform's `/health` (which it does not serve): the signing key in use,
+   * whether the OTP pepper is configured, and its part of the capabilities (`GET /api/v1/` has them all).
    */
   info(): ChatManagementInfo;
   /** Verifies an access token exactly as chat management does (signature, claims, expiry). */
@@ -67,6 +68,7 @@ function limitsOf(config: ChatManagementDeps["config"]): AuthLimits {
     maxGroupMembers: config.maxGroupMembers,
     restReadsPerMinute: config.restReadsPerMinute,
     restWritesPerMinute: config.restWritesPerMinute,
+    restUnauthenticatedPerMinute: config.restUnauthenticatedPerMinute,
   };
 }
 
@@ -109,13 +111,16 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
     logger: false,
     abortOnError: false,
   });
-  app.useGlobalFilters(new RestErrorFilter(logger));
+  app.useGlobalFilters(new RestErrorFilter(ctx));
   await app.init();
 
   let grpcStarted = false;
   let closed: Promise<void> | undefined;
   return {
-    route: chatManagementRoute((request, response) => expressApp(request, response)),
+    route: chatManagementRoute(
+      (request, response) => expressApp(request, response),
+      (request, response, error) => limitUnidentified(ctx, request, response, error),
+    ),
     jwks: () => jwksOf(signingKey),
     info: () => ({
       signingKeyId: signingKey.kid,

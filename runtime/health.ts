@@ -1,11 +1,13 @@
-import type { Clock } from "./clock.js";
+import { type Clock, isoTime } from "./clock.js";
 import { sendJson } from "./http/json.js";
 import { pathOf, type Route } from "./http/server.js";
 
 /**
  * `GET /health`: the process answers, and each dependency answers a cheap call within a short timeout
- * (spec/planes-ops-security-testing.md §5). 200 when every dependency is up, 503 otherwise, so load
- * balancers and orchestrators take the node out of rotation.
+ * (spec/planes-ops-security-testing.md §5). 200 `{status: "healthy", timestamp, ...}` when every dependency
+ * is up, 503 `{status: "degraded", ...}` otherwise, so load balancers and orchestrators take the node out of
+ * rotation. The body is not wrapped in the REST `{data}` envelope (spec/rest-data-auth-chats.md §2); the
+ * fields after `status` and `timestamp` are the operator's detail.
  */
 export interface DependencyCheck {
   /** Port name: `storage`, `event_log`, `routing`. */
@@ -31,7 +33,10 @@ export interface DependencyStatus {
 }
 
 export interface HealthReport {
-  readonly status: "ok" | "degraded";
+  /** `healthy` (spec §2) when every dependency answered, else `degraded`. */
+  readonly status: "healthy" | "degraded";
+  /** When the checks ran, ISO-8601 UTC with ms, from the injected clock. */
+  readonly timestamp: string;
   readonly service: string;
   readonly version: string;
   readonly role: string;
@@ -69,10 +74,12 @@ export async function checkHealth(
   clock: Clock,
   timeoutMs = 2_000,
 ): Promise<HealthReport> {
+  const timestamp = isoTime(clock.now());
   const results = await Promise.all(checks.map((check) => probe(check, clock, timeoutMs)));
   const adapters = Object.fromEntries(checks.map((check, i) => [check.name, results[i] as DependencyStatus]));
   return {
-    status: results.every((result) => result.status === "up") ? "ok" : "degraded",
+    status: results.every((result) => result.status === "up") ? "healthy" : "degraded",
+    timestamp,
     service: identity.service,
     version: identity.version,
     role: identity.role,
@@ -91,7 +98,7 @@ export function healthRoute(
     if (pathOf(request) !== "/health" || (request.method !== "GET" && request.method !== "HEAD"))
       return false;
     const report = await checkHealth(identity, checks, clock);
-    sendJson(response, report.status === "ok" ? 200 : 503, report, requestId);
+    sendJson(response, report.status === "healthy" ? 200 : 503, report, requestId);
     return true;
   };
 }

@@ -75,9 +75,14 @@ afterEach(async () => {
 describe("the embedded platform", () => {
   it("answers /health with 200, its version and the adapter behind every port", async () => {
     const platform = await start(configWith({}));
+    const before = clock.now();
     const { status, body } = await health(platform);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: "ok", service: "messaging-platform", role: "all" });
+    expect(body).toMatchObject({ status: "healthy", service: "messaging-platform", role: "all" });
+    // spec §2: `timestamp` is ISO-8601 UTC with ms, taken from the platform's clock when the checks ran.
+    expect(body.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Date.parse(body.timestamp)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(body.timestamp)).toBeLessThanOrEqual(clock.now());
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.adapters.storage?.adapter).toMatch(/^dynalite .*embedded/);
     expect(body.adapters.event_log).toMatchObject({ adapter: "in-process log", status: "up" });

@@ -2,7 +2,7 @@ import { Inject } from "@nestjs/common";
 import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
 import { phoneHash } from "../../runtime/ports/user-store.js";
 import { enforceLimit, rateLimited } from "../auth/rate-limits.js";
-import { newOtpCode, otpMac, sha256Hex } from "../auth/secrets.js";
+import { newOtpCode, otpMac } from "../auth/secrets.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { RequestOtpCommand, type RequestOtpResult } from "./request-otp.command.js";
 
@@ -16,12 +16,6 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
   async execute(command: RequestOtpCommand): Promise<RequestOtpResult> {
     const { limits } = this.ctx;
     const hash = phoneHash(command.phoneNumber);
-    await enforceLimit(
-      this.ctx,
-      `otp_req:ip:${sha256Hex(command.clientIp)}`,
-      limits.otpRequestsPerIp,
-      limits.otpRequestWindowMs,
-    );
     await enforceLimit(
       this.ctx,
       `otp_req:phone:${hash}`,

@@ -5,8 +5,8 @@ import { currentSequence } from "../chats/chat-tail.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { type DeliveryStateView, GetDeliveryStatesQuery } from "./get-delivery-states.query.js";
 
-/** spec §2 `max_chats_per_user`. */
-const MAX_CHATS = 1000;
+/** spec §2 `max_chats_per_user` (also announced by `GET /api/v1/`). */
+export const MAX_CHATS_PER_USER = 1000;
 
 /** Chats the caller is not a member of are left out (they reveal nothing). */
 @QueryHandler(GetDeliveryStatesQuery)
@@ -26,7 +26,7 @@ export class GetDeliveryStatesHandler implements IQueryHandler<GetDeliveryStates
         });
         chatIds.push(...page.items.map((m) => m.chatId));
         cursor = page.next;
-      } while (cursor !== undefined && chatIds.length < MAX_CHATS);
+      } while (cursor !== undefined && chatIds.length < MAX_CHATS_PER_USER);
     } else {
       const memberships = await this.ctx.chatStore.getMemberships(
         query.chatIds.map((chatId) => ({ chatId, userId })),

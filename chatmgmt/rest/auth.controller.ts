@@ -12,6 +12,7 @@ import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { deviceId, otpCode, phoneNumber } from "../schemas.js";
 import { parseInput } from "../validation.js";
 import { AuthGuard } from "./auth.guard.js";
+import { OtpRequestLimitGuard, UnauthenticatedLimitGuard } from "./client-ip-limit.guard.js";
 import { CurrentCaller, header, type RestRequest } from "./request.js";
 import { tokensView } from "./views.js";
 
@@ -22,7 +23,10 @@ const refreshBody = z.strictObject({
 });
 const logoutBody = z.strictObject({ refresh_token: z.string().max(200).optional() }).optional();
 
-/** `/api/v1/auth/*` (spec §3): no bearer token except on logout. */
+/**
+ * `/api/v1/auth/*` (spec §3): no bearer token except on logout, so the per-IP limits of spec §1 apply
+ * (request-otp's own, the generous one elsewhere).
+ */
 @Controller("api/v1")
 export class AuthController {
   constructor(
@@ -32,10 +36,11 @@ export class AuthController {
 
   @Post("auth/request-otp")
   @HttpCode(200)
-  async requestOtp(@Body() body: unknown, @Req() request: RestRequest) {
+  @UseGuards(OtpRequestLimitGuard)
+  async requestOtp(@Body() body: unknown) {
     const input = parseInput(requestOtpBody, body);
     const result = await this.commands.execute<RequestOtpCommand, RequestOtpResult>(
-      new RequestOtpCommand(input.phone_number, request.socket.remoteAddress ?? "unknown"),
+      new RequestOtpCommand(input.phone_number),
     );
     return {
       data: {
@@ -47,6 +52,7 @@ export class AuthController {
   }
 
   @Post("auth/verify-otp")
+  @UseGuards(UnauthenticatedLimitGuard)
   async verifyOtp(
     @Body() body: unknown,
     @Req() request: RestRequest,
@@ -82,6 +88,7 @@ export class AuthController {
 
   @Post("auth/refresh")
   @HttpCode(200)
+  @UseGuards(UnauthenticatedLimitGuard)
   async refresh(@Body() body: unknown, @Req() request: RestRequest) {
     const input = parseInput(refreshBody, body);
     const device = header(request, "x-device-id");
@@ -103,6 +110,7 @@ export class AuthController {
 
   /** D11: the last code per phone, only in dev mode (refused otherwise). */
   @Get("dev/otp")
+  @UseGuards(UnauthenticatedLimitGuard)
   devOtp(@Query() query: unknown) {
     if (!this.ctx.config.devMode || this.ctx.smsSender.lastCode === undefined) {
       throw new AppError("FORBIDDEN", "the dev OTP endpoint is only served in dev mode");

@@ -2,33 +2,41 @@ import type { ServerResponse } from "node:http";
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from "@nestjs/common";
 import { AppError, toAppError } from "../../runtime/errors.js";
 import { sendError } from "../../runtime/http/json.js";
-import type { Logger } from "../../runtime/logger.js";
+import type { ChatMgmtContext } from "../context.js";
+import { hasRateLimitHeaders, limitUnidentified, setRateLimitedHeaders } from "./rate-limit-headers.js";
 import type { RestRequest } from "./request.js";
 
 /**
  * Every failure of a REST handler as the one error envelope (runtime/http/json.ts): AppErrors keep their
  * code; Nest's own exceptions (an unknown route) map to the nearest code; anything else is an internal
- * error whose cause is logged, never sent. 429s carry `Retry-After`.
+ * error whose cause is logged, never sent. 429s carry `Retry-After` and report the limit that was hit in
+ * `X-RateLimit-*`; an answer no limit has reported on yet (a 401 from the auth guard, an unknown path) is
+ * counted against the client's IP first, so that every response carries the headers (spec §1).
  */
 @Catch()
 export class RestErrorFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly ctx: ChatMgmtContext) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<RestRequest>();
     const response = http.getResponse<ServerResponse>();
-    const error = this.toAppError(exception);
+    let error = this.toAppError(exception);
     if (!error.public || error.httpStatus >= 500) {
-      this.logger.error({ err: exception, request_id: request.requestId }, "request failed");
+      this.ctx.logger.error({ err: exception, request_id: request.requestId }, "request failed");
     }
     if (response.headersSent) {
       response.destroy();
       return;
     }
-    const retryAfter = error.details?.retry_after_seconds;
-    if (error.code === "RATE_LIMITED" && typeof retryAfter === "number") {
-      response.setHeader("retry-after", String(retryAfter));
+    if (error.code === "RATE_LIMITED") {
+      setRateLimitedHeaders(response, error, this.ctx.clock.now());
+    } else if (!hasRateLimitHeaders(response)) {
+      error = await limitUnidentified(this.ctx, request, response, error);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
     }
     sendError(response, error, request.requestId ?? "");
   }

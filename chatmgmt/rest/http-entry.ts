@@ -7,9 +7,12 @@ import type { RestRequest } from "./request.js";
 /** Spec §1: request bodies up to 64 KiB; more is 413 with `Retry-After: 0`. */
 export const MAX_BODY_BYTES = 65_536;
 
-/** The path prefixes chat management answers; everything else is left to the platform's other routes. */
-const OWNED =
-  /^\/(?:api\/v1\/(?:auth|dev|users|chats|sessions|delivery-state)(?:\/|$)|\.well-known\/jwks\.json$)/;
+/**
+ * The paths chat management answers: all of REST `/api/v1` (its root, its resources, and the error envelope
+ * with `X-RateLimit-*` for unknown paths under it) and the JWKS; everything else is left to the platform's
+ * other routes.
+ */
+const OWNED = /^\/(?:api\/v1(?:\/|$)|\.well-known\/jwks\.json$)/;
 
 export const ownsPath = (url: string | undefined): boolean => OWNED.test((url ?? "/").split("?")[0] ?? "/");
 
@@ -20,6 +23,11 @@ export const ownsPath = (url: string | undefined): boolean => OWNED.test((url ??
  */
 export function chatManagementRoute(
   handle: (request: IncomingMessage, response: ServerResponse) => void,
+  /**
+   * Counts a request refused here (before routing, so before any other limit) against its client's IP and
+   * sets the `X-RateLimit-*` headers; answers the error to send (RATE_LIMITED when over that limit).
+   */
+  limitRefused: (request: IncomingMessage, response: ServerResponse, error: AppError) => Promise<AppError>,
 ): Route {
   return async (request, response, requestId) => {
     if (!ownsPath(request.url)) return false;
@@ -30,11 +38,11 @@ export function chatManagementRoute(
       restRequest.body = await readJsonBody(request);
     } catch (error) {
       if (error instanceof AppError) {
-        if (error.code === "PAYLOAD_TOO_LARGE") {
-          response.setHeader("retry-after", "0");
-          response.setHeader("connection", "close");
-        }
-        sendError(response, error, requestId);
+        const answer = await limitRefused(request, response, error);
+        // The rest of an oversized body is never read: the connection cannot be reused.
+        if (error.code === "PAYLOAD_TOO_LARGE") response.setHeader("connection", "close");
+        if (answer.code === "PAYLOAD_TOO_LARGE") response.setHeader("retry-after", "0");
+        sendError(response, answer, requestId);
         return true;
       }
       throw error;

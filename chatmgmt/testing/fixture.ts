@@ -59,7 +59,7 @@ export async function chatMgmtFixture(
     readonly logger?: Logger;
   } = {},
 ): Promise<ChatMgmtFixture> {
-  // Every test client comes from 127.0.0.1: the per-IP limit gets its own test with its own fixture.
+  // Every test client comes from 127.0.0.1: the per-IP limits get their own tests with their own fixtures.
   const clock = new ManualClock(Date.now());
   const ids = new IdFactory(clock);
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -68,6 +68,7 @@ export async function chatMgmtFixture(
       DEV_MODE: "true",
       OTP_PEPPER: "test-pepper-0123456789",
       OTP_REQUESTS_PER_IP: "100000",
+      REST_UNAUTHENTICATED_PER_MINUTE: "100000",
       ...options.env,
     },
   });

@@ -40,7 +40,11 @@ export interface LocalCluster {
   readonly entryUrl: string;
   readonly nodes: readonly ClusterNode[];
   readonly env: Readonly<Record<string, string>>;
-  /** Health of every node now: `ok`, `degraded`, `down` or the exit reason. */
+  /**
+   * Health of every node now, in the launcher's own words: `ok`, `degraded`, `down` or the exit reason.
+   * `ok` is a node whose `/health` answers `status: "healthy"` (the wire word of spec §2, mapped by
+   * `healthOf`); callers compare against `ok`, so the wire vocabulary can change without touching them.
+   */
   status(): Promise<Array<ClusterNode & { health: string }>>;
   /** SIGKILL one node (chaos), without stopping the rest. */
   kill(nodeId: string): Promise<void>;
@@ -64,6 +68,16 @@ export interface LocalClusterOptions {
   readonly progress?: (line: string) => void;
   /** How long a node may take to answer /health at start. Default 60 s. */
   readonly startTimeoutMs?: number;
+}
+
+/**
+ * A node's `/health` answer in `status()`'s vocabulary: `healthy` (200) reads `ok`; any other status word
+ * (`degraded` with 503) passes through; a body without one reads as its HTTP status code.
+ */
+async function healthOf(response: Response): Promise<string> {
+  const status = ((await response.json()) as { status?: string }).status;
+  if (status === "healthy") return "ok";
+  return status ?? String(response.status);
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -213,10 +227,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           const health = await fetch(`http://${host}:${node.httpPort}/health`, {
             signal: AbortSignal.timeout(1_000),
           })
-            .then(
-              async (response) =>
-                ((await response.json()) as { status?: string }).status ?? String(response.status),
-            )
+            .then(healthOf)
             .catch(() => "down");
           return { ...node, health };
         }),

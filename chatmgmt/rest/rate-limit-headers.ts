@@ -1,0 +1,84 @@
+import type { IncomingMessage } from "node:http";
+import { type AppError, isAppError } from "../../runtime/errors.js";
+import { enforceLimit, type RateLimitState } from "../auth/rate-limits.js";
+import { sha256Hex } from "../auth/secrets.js";
+import type { ChatMgmtContext } from "../context.js";
+
+/** Where the headers go: node's ServerResponse and express's response both fit. */
+export interface HeaderTarget {
+  setHeader(name: string, value: string): unknown;
+  hasHeader(name: string): boolean;
+}
+
+/** Spec §1: every response reports the limit that applied to it; `Reset` is in Unix seconds. */
+export function setRateLimitHeaders(response: HeaderTarget, state: RateLimitState): void {
+  response.setHeader("x-ratelimit-limit", String(state.limit));
+  response.setHeader("x-ratelimit-remaining", String(state.remaining));
+  response.setHeader("x-ratelimit-reset", String(Math.ceil(state.resetAt / 1000)));
+}
+
+export const hasRateLimitHeaders = (response: HeaderTarget): boolean =>
+  response.hasHeader("x-ratelimit-limit");
+
+/** A RATE_LIMITED error's own limit (its `details`), nothing left, reset when the client may retry. */
+export function setRateLimitedHeaders(response: HeaderTarget, error: AppError, nowMs: number): void {
+  const limit = error.details?.limit;
+  const retryAfterS = error.details?.retry_after_seconds;
+  if (typeof limit !== "number" || typeof retryAfterS !== "number") return;
+  response.setHeader("retry-after", String(retryAfterS));
+  setRateLimitHeaders(response, { limit, remaining: 0, resetAt: nowMs + retryAfterS * 1000 });
+}
+
+/** The peer address the per-IP limits count (the same one request-otp's limit always used). */
+export const clientIp = (request: IncomingMessage): string => request.socket.remoteAddress ?? "unknown";
+
+/**
+ * The per-IP limits of spec §1 for requests no bearer token identifies: `otp_request` is request-otp's own
+ * (OTP_REQUESTS_PER_IP per OTP_REQUEST_WINDOW_S, key `otp_req:ip:{ip_hash}` of §3.4); `unauthenticated` is
+ * the generous one of every other such request (REST_UNAUTHENTICATED_PER_MINUTE).
+ */
+export type ClientIpLimit = "otp_request" | "unauthenticated";
+
+/**
+ * Counts one hit of the client's IP against `kind` and reports it in the `X-RateLimit-*` headers; over the
+ * limit it throws RATE_LIMITED (whose headers the error filter writes).
+ */
+export async function limitClientIp(
+  ctx: ChatMgmtContext,
+  request: IncomingMessage,
+  response: HeaderTarget,
+  kind: ClientIpLimit,
+): Promise<void> {
+  const { limits } = ctx;
+  const ipHash = sha256Hex(clientIp(request));
+  const state =
+    kind === "otp_request"
+      ? await enforceLimit(ctx, `otp_req:ip:${ipHash}`, limits.otpRequestsPerIp, limits.otpRequestWindowMs)
+      : await enforceLimit(ctx, `rest_anon:ip:${ipHash}`, limits.restUnauthenticatedPerMinute, 60_000);
+  setRateLimitHeaders(response, state);
+}
+
+/**
+ * For an answer no limit has reported on yet (a 401 before the per-user limit, an unknown path, a body
+ * refused before routing): counts the generous per-IP limit and sets its headers. Returns the error to send:
+ * `error` itself, or RATE_LIMITED when this client is over the limit. The counter's own failure does not
+ * hide the answer: it is logged and the response goes out without the headers.
+ */
+export async function limitUnidentified(
+  ctx: ChatMgmtContext,
+  request: IncomingMessage,
+  response: HeaderTarget,
+  error: AppError,
+): Promise<AppError> {
+  try {
+    await limitClientIp(ctx, request, response, "unauthenticated");
+    return error;
+  } catch (limitError) {
+    if (isAppError(limitError) && limitError.code === "RATE_LIMITED") {
+      setRateLimitedHeaders(response, limitError, ctx.clock.now());
+      return limitError;
+    }
+    ctx.logger.warn({ err: limitError }, "the per-IP request limit could not be counted");
+    return error;
+  }
+}
