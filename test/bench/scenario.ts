@@ -53,10 +53,18 @@ export interface ScenarioContext {
   readonly progress: (line: string) => void;
 }
 
+/** The real engines a scenario can ask the bench command for (deploy/local/engines.ts starts them). */
+export type BenchEngine = "dynamodb" | "redis" | "kafka";
+
 export interface Scenario {
   /** Short name used by `--only`, e.g. "persist". */
   readonly name: string;
   readonly title: string;
+  /**
+   * Engines the command starts for this scenario when the environment names none (their variables then reach
+   * the scenario through `context.env`); a scenario without it gets whatever engines the environment names.
+   */
+  readonly engines?: readonly BenchEngine[];
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }
 
