@@ -1,9 +1,5 @@
 import { expect } from "vitest";
-import {
-  decodeEnvelope,
-  type MessagePersistedPayload,
-  messagePersistedPayload,
-} from "../../runtime/events.js";
+import type { MessagePersistedPayload } from "../../runtime/events.js";
 import { persistedEvents } from "../support/reads.js";
 import { waitFor } from "../support/wait-for.js";
 import { devLogin, restAs, WsPeer } from "../support/ws-peer.js";
