@@ -52,6 +52,8 @@ try {
         ? []
         : [`  WebSocket  ${platform.baseUrl.replace(/^http/, "ws")}/v1/ws`]),
       `  Health     ${platform.baseUrl}/health`,
+      `  Metrics    ${platform.baseUrl}/metrics`,
+      `  Inspector  ${platform.baseUrl}/inspector${config.devMode ? "" : " (ADMIN_TOKEN)"}`,
       ...(platform.grpcPort === undefined ? [] : [`  gRPC       ${config.host}:${platform.grpcPort}`]),
       ...(platform.chatGrpcPort === undefined
         ? []
