@@ -391,9 +391,9 @@ export const OPTIONS = {
   tracingExporter: option({
     env: "TRACING_EXPORTER",
     description:
-      "Where spans go: `none`, `console` (printed to stdout as they end: development only, it interleaves with the JSON logs) or `otlp` (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT). `traceparent` propagates between planes in every case.",
+      "Where spans go: `console` (each span as it ends, one JSON log line `span` with trace and span ids, beside the other logs), `otlp` (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or `none`. `traceparent` propagates between planes in every case.",
     schema: z.enum(["none", "console", "otlp"]).optional(),
-    defaultLabel: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none",
+    defaultLabel: "otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else console",
   }),
   otelExporterOtlpEndpoint: option({
     env: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -484,7 +484,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ...values,
     devMode: values.devMode ?? values.role === "all",
     tracingExporter:
-      values.tracingExporter ?? (values.otelExporterOtlpEndpoint === undefined ? "none" : "otlp"),
+      values.tracingExporter ?? (values.otelExporterOtlpEndpoint === undefined ? "console" : "otlp"),
     tracingSampleRatio: values.tracingSampleRatio ?? (values.role === "all" ? 1 : 0.01),
     nodeId:
       values.nodeId ??

@@ -3,7 +3,6 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BatchSpanProcessor,
-  ConsoleSpanExporter,
   ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanExporter,
@@ -18,8 +17,9 @@ import {
 } from "@opentelemetry/semantic-conventions";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { createLogger, type Logger } from "../logger.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "../version.js";
+import { LogSpanExporter } from "./log-span-exporter.js";
 
 /**
  * The tracing of one platform process: a tracer provider of its own (never the global one, so several
@@ -61,6 +61,8 @@ export interface TracingOptions {
   readonly role: string;
   /** Told when the final flush fails (an unreachable collector); absent = ignored. */
   readonly onExportError?: (error: unknown) => void;
+  /** Where `console` writes its span lines; absent: stdout through a logger of its own. */
+  readonly logger?: Pick<Logger, "info">;
 }
 
 /** Budget of one OTLP export: bounds how long a stopping process waits for a collector that does not answer. */
@@ -100,8 +102,10 @@ function processorFor(options: TracingOptions): SpanProcessor {
   if (typeof exporter !== "string") return new SimpleSpanProcessor({ exporter });
   switch (exporter) {
     case "console":
-      // Development: each span printed as it ends.
-      return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
+      // Each span, as it ends, one JSON log line beside the others (the default when no collector is named).
+      return new SimpleSpanProcessor({
+        exporter: new LogSpanExporter(options.logger ?? createLogger({ level: "info" })),
+      });
     case "otlp": {
       const base = options.otlpEndpoint;
       if (base === undefined) {
@@ -122,8 +126,9 @@ function processorFor(options: TracingOptions): SpanProcessor {
 }
 
 /** The tracing the configuration asks for (options TRACING_EXPORTER, TRACING_SAMPLE_RATIO, OTEL_EXPORTER_OTLP_ENDPOINT). */
-export function tracingFromConfig(config: Config, logger: Pick<Logger, "warn">): Tracing {
+export function tracingFromConfig(config: Config, logger: Logger): Tracing {
   return createTracing({
+    logger: logger.child({ component: "tracing" }),
     onExportError: (error) => logger.warn({ err: error }, "the last spans could not be exported"),
     exporter: config.tracingExporter,
     ...(config.otelExporterOtlpEndpoint === undefined

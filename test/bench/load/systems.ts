@@ -102,6 +102,8 @@ export async function startEmbedded(
       NODE_ID: uniqueName("bench-"),
       LOG_LEVEL: "silent",
       JWT_PRIVATE_KEY_FILE: mint.file,
+      // Traces sampled as in production (spec §3: 1%), not every one as an idle embedded platform does.
+      TRACING_SAMPLE_RATIO: "0.01",
       ...(endpoint ? { DYNAMODB_ENDPOINT: endpoint, TABLE_PREFIX: tablePrefix } : {}),
       ...extraEnv,
     },

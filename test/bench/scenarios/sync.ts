@@ -302,6 +302,8 @@ async function run(context: ScenarioContext) {
           NODE_ID: uniqueName("bench-sync-"),
           DATA_DIR: dataDir,
           LOG_LEVEL: "silent",
+          // Traces sampled as in production (spec §3: 1%), not every one as an idle embedded platform does.
+          TRACING_SAMPLE_RATIO: "0.01",
         },
       }),
       createLogger({ level: "silent" }),
