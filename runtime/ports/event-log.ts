@@ -3,7 +3,8 @@
  * same semantics, proven by one contract suite:
  * - a record's partition is `partitionFor(key, partitions)` (Kafka's murmur2, see ../partitioning.ts), so
  *   every event of a chat lands in one partition, in publish order;
- * - `publish` resolves once the records are durable (Kafka: acks=all, idempotent producer);
+ * - `publish` resolves once the records are durable (Kafka: acks=all); a retried publish may write a record
+ *   twice (consumers dedupe by sequence, D4), never lose one;
  * - consumers in one group share a topic's partitions; each partition is handled by one member at a time,
  *   in offset order; a batch is committed only after its handler returned, so a record is redelivered
  *   (at-least-once) until a handler has finished it, and a failed handler never lets later records pass.

@@ -26,7 +26,7 @@ const kafka = engineEndpoint("kafka");
 const PROMPT_ACK_BOUND_MS = 5_000;
 /**
  * A broker that accepts connections but never answers is given up on after the request timeout, times the
- * idempotent producer's own retry: with REQUEST_TIMEOUT_MS about 2 x 3 s. A "long" outage outlasts that;
+ * attempts: with REQUEST_TIMEOUT_MS and no retry, about 3 s. A "long" outage outlasts that;
  * this is the deadline for it to happen.
  */
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -152,7 +152,7 @@ describe.skipIf(!dynamodb || !kafka)("Kafka outage during sends", () => {
   /** An ingest process on the fixture's DynamoDB whose event log is the dedicated broker; always closed. */
   async function withOutageRuntime(work: (runtime: OutageRuntime) => Promise<void>): Promise<void> {
     if (engine === undefined) throw new Error("no dedicated broker");
-    // retries: 0 makes kafkajs give up as early as it can (its idempotent producer still retries once).
+    // retries: 0 makes kafkajs give up after one attempt.
     const log = new ObservedEventLog(
       new KafkaEventLog({
         brokers: [engine.endpoint],

@@ -245,11 +245,17 @@ export class KafkaEventLog implements EventLog {
     this.assertOpen();
     this.producer ??= connectOnce(
       this.kafka.producer({
-        idempotent: true,
+        // Not idempotent. kafkajs gives a failed request's sequence numbers back to the next batch of the same
+        // partition (sendMessages rolls them back), but a request that timed out against a frozen or slow
+        // broker may still be appended when the broker resumes: the next batch — another chat's events — then
+        // carries the same sequence, the broker takes it for a retry of the first, answers success with the
+        // first's offset and drops it. A chaos run lost 3 acknowledged messages' events that way. Without
+        // idempotence a retry may write a batch twice, which the log allows (D4: consumers dedupe by sequence).
+        idempotent: false,
+        // One request at a time per broker: a retried batch is never overtaken by the next one.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        // kafkajs refuses an idempotent producer that may not retry.
-        ...(this.retries === undefined ? {} : { retry: { retries: Math.max(1, this.retries) } }),
+        ...(this.retries === undefined ? {} : { retry: { retries: this.retries } }),
         // Every message carries its partition (partitionFor); this only says so, and keeps kafkajs from
         // warning about its default partitioner.
         createPartitioner:
@@ -267,9 +273,8 @@ export class KafkaEventLog implements EventLog {
 
   /**
    * After a failed send its outcome is unknown (a broker that stopped answering may still write the batch
-   * when it comes back), and kafkajs never resynchronises an idempotent producer's sequence numbers: every
-   * later send would fail with OUT_OF_ORDER_SEQUENCE_NUMBER. The next publish starts a new producer (a new
-   * producer id); a record written twice this way is a duplicate, which consumers dedupe (D4).
+   * when it comes back). The next publish starts on a new producer, with fresh connections; a record written
+   * twice this way is a duplicate, which consumers dedupe (D4).
    */
   private discardProducer(): void {
     const stale = this.producer;
