@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_ERROR_CODES } from "../runtime/errors.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
+import { seededRandom } from "../test/harness/backoff.js";
 import { engineEndpoint } from "../test/support/engines.js";
 import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 import {
@@ -31,18 +32,6 @@ const SERVER_TYPES = new Set([
   "error",
   "connection_closing",
 ]);
-
-/** mulberry32: small, seeded, good enough to pick fuzz cases reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fuzz = { data: string | Buffer; binary: boolean };
 
@@ -227,7 +216,7 @@ describe.skipIf(!dynamodb || !redisUrl)("fuzzing the frame parser through a real
     ).client;
 
   it(`${FRAMES} seeded random and malformed frames: the gateway stays up, answers only documented frames and codes, other connections are unaffected`, async () => {
-    const next = fuzzer(prng(SEED), chat);
+    const next = fuzzer(seededRandom(SEED), chat);
     const fuzzing = await open();
     const bystander = await open();
     const sentRequestIds = new Set<string>();

@@ -8,6 +8,7 @@ import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-stor
 import { SystemClock } from "../../runtime/clock.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { StoredMessage } from "../../runtime/ports/message-store.js";
+import { seededRandom } from "../harness/backoff.js";
 import { uniqueName } from "../support/engines.js";
 import { persistedEvents, readAllMessages } from "../support/reads.js";
 import { restAs } from "../support/ws-peer.js";
@@ -15,18 +16,6 @@ import { ChaosClient } from "./chaos-client.js";
 import { type ChaosEngines, startChaosEngines } from "./chaos-engines.js";
 import { check, type Violation } from "./checker.js";
 import { TcpProxy } from "./tcp-proxy.js";
-
-/** A seeded generator (mulberry32): the same seed gives the same users, chats, workload and faults. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const FAULT_KINDS = [
   "kill_ingest",
@@ -104,8 +93,8 @@ async function inBatches<T>(
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // Separate streams for the workload and the fault schedule, and one per client (its backoff jitter): the
   // schedule does not shift when a client happens to retry more often in one run than in another.
-  const random = seeded(options.seed);
-  const faultRandom = seeded(options.seed ^ 0x5bd1e995);
+  const random = seededRandom(options.seed);
+  const faultRandom = seededRandom(options.seed ^ 0x5bd1e995);
   const say = options.progress;
   const tablePrefix = uniqueName(`chaos${options.seed}_`);
   say("starting the run's own Redis and Kafka (Kafka behind a TCP proxy)");
@@ -157,7 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           phone,
           deviceId: `chaos-${i}`,
           stateDir,
-          random: seeded(options.seed + 7919 * (i + 1)),
+          random: seededRandom(options.seed + 7919 * (i + 1)),
           sendTimeoutMs: 4_000,
         });
       },

@@ -5,6 +5,7 @@ import { isAppError } from "../../runtime/errors.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { PersistRequest, PersistResult } from "../../runtime/ingest-api.js";
 import type { StoredMessage } from "../../runtime/ports/message-store.js";
+import { seededRandom } from "../harness/backoff.js";
 import { engineEndpoint } from "../support/engines.js";
 import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
 import { waitFor } from "../support/wait-for.js";
@@ -27,18 +28,6 @@ const MAX_ATTEMPTS = 20;
  */
 const RETRY_MODES = ["concurrent", "overlapping", "after", "later"] as const;
 type RetryMode = (typeof RETRY_MODES)[number];
-
-/** mulberry32: the run's interleaving is decided by a seed, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** At most `permits` holders at once; waiters are served in arrival order. */
 class Permits {
