@@ -198,16 +198,7 @@ export class Connection implements ConnectionEffects {
   establish(socket: WebSocket, principal: Principal): void {
     const { limits, clock } = this.options;
     this.socket = socket;
-    // A copy in one literal shape: the handshake builds the principal by spreading the claims and adding the
-    // device, which gives each connection's object a hidden class (and a property array) of its own, about
-    // 250 bytes per idle connection; the copy's shape is shared by all.
-    this.principal = {
-      userId: principal.userId,
-      sessionId: principal.sessionId,
-      tokenId: principal.tokenId,
-      expiresAt: principal.expiresAt,
-      deviceId: principal.deviceId,
-    };
+    this.principal = principal;
     // Buffers, buckets and counters are made on first use: most connections sit idle most of the time.
     // Shared listeners find their connection on the socket: no closures per connection.
     (socket as SocketWithConnection)[CONNECTION] = this;

@@ -244,7 +244,15 @@ class GatewayServer implements Gateway {
       const { token, deviceId } = credentialsOf(request, url);
       const claims = await verifyAccessToken(token, this.deps.keys, clock.now());
       this.admitConnect(claims.userId);
-      principal = { ...claims, deviceId };
+      // One literal shape for every connection's principal: a spread of the claims plus the device gives each
+      // object a hidden class (and property array) of its own, about 250 bytes per idle connection.
+      principal = {
+        userId: claims.userId,
+        sessionId: claims.sessionId,
+        tokenId: claims.tokenId,
+        expiresAt: claims.expiresAt,
+        deviceId,
+      };
       connection.principal = principal;
       try {
         duplicates = await this.deps.connections.register(
