@@ -48,6 +48,11 @@ export interface ActorHostOptions<M, R> {
   readonly onLifecycle?: (key: string, lifecycle: LifecycleActor) => void;
   /** Counts activations and passivations; default: nothing is recorded. */
   readonly metrics?: ActorRecorder;
+  /**
+   * Told after an instance was discarded because `receive` or `drain` threw: its background work (an outbox)
+   * went with it, so the supervisor may restart it from the database even if no message comes.
+   */
+  readonly onCrashed?: (key: string) => void;
 }
 
 type StateValue = string | { readonly [key: string]: StateValue | undefined };
@@ -240,6 +245,7 @@ export class ActorHost<M, R> {
       for (const envelope of batch) envelope.reject(failure);
       this.discard(mailbox);
       this.metrics.passivated("crashed");
+      this.options.onCrashed?.(key);
       return;
     }
     for (const envelope of batch) {
@@ -267,6 +273,9 @@ export class ActorHost<M, R> {
       );
       lifecycle?.send({ type: "CRASHED", reason: toAppError(error).message });
       this.metrics.passivated("crashed");
+      this.discard(mailbox);
+      this.options.onCrashed?.(key);
+      return;
     }
     this.discard(mailbox);
   }

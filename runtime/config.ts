@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { AppError } from "./errors.js";
+import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
 
 /**
  * Every option of every role, declared once: its environment variable, its command-line flag, its default
@@ -160,6 +161,12 @@ export const OPTIONS = {
     description:
       "How often an ingest node looks for chats it owns whose previous holder died with unpublished messages (invariant 5); a node leaving triggers a sweep at once.",
     schema: positiveInt.min(100).default(30_000),
+  }),
+  activationLeaseMs: option({
+    env: "ACTIVATION_LEASE_MS",
+    description:
+      "An activation marker not refreshed for this long is taken as its holder's last (the holder refreshes it before writing once half of it has passed), so the chat's owner removes it after recovering the chat; node clocks must agree to well within half of it.",
+    schema: positiveInt.min(1_000).default(DEFAULT_ACTIVATION_LEASE_MS),
   }),
   routingBudgetMs: option({
     env: "ROUTING_BUDGET_MS",

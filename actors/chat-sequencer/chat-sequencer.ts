@@ -86,6 +86,11 @@ export interface ChatSequencerOptions {
     readonly store: ActivationStore;
     readonly nodeId: string;
     readonly incarnation: string;
+    /**
+     * A marker older than this may be evicted by the chat's owner once it woke the chat; the sequencer
+     * refreshes its marker before writing once half of it has passed (runtime/placement/activation-recovery).
+     */
+    readonly leaseMs: number;
   };
 }
 
@@ -109,6 +114,8 @@ interface Planned {
 
 export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerReply> {
   private tail = 0;
+  /** When this sequencer last wrote its activation marker. */
+  private markerHeldAt = 0;
   private readonly recent: RecentSends;
   private readonly outbox: Outbox;
 
@@ -134,15 +141,7 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
   /** Finds the true tail (the counter is only a high-water mark) and resumes publication from the counter. */
   async activate(): Promise<void> {
     // The marker goes first: if this process dies after writing messages, someone finds the chat to recover.
-    const holder = this.options.activations;
-    if (holder !== undefined) {
-      await holder.store.hold({
-        chatId: this.options.chatId,
-        nodeId: holder.nodeId,
-        incarnation: holder.incarnation,
-        activatedAt: this.options.clock.now(),
-      });
-    }
+    await this.holdMarker();
     const [counters, tail] = await Promise.all([
       this.options.messageStore.getCounters(this.options.chatId),
       this.readTail(),
@@ -175,8 +174,14 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     await this.persistAll(sends);
   }
 
-  /** Publishes the outbox; once empty, the activation marker goes (nothing is left to recover). */
+  /**
+   * Publishes the outbox through the tail as stored now, not as this instance knew it: another owner may have
+   * written above it and died before publishing (its marker may already be gone). Once all of that is
+   * published, this holder's activation marker goes (nothing is left for it to recover).
+   */
   async drain(): Promise<boolean> {
+    this.tail = Math.max(this.tail, await this.readTail());
+    this.outbox.raiseTail(this.tail);
     const drained = await this.outbox.drain();
     const holder = this.options.activations;
     if (drained && holder !== undefined) {
@@ -198,6 +203,31 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
   /** For inspection and tests: the tail and outbox position this instance believes in. */
   get position(): { readonly tail: number; readonly publishedThrough: number } {
     return { tail: this.tail, publishedThrough: this.outbox.position.publishedThrough };
+  }
+
+  /** Writes (or refreshes) this holder's own marker; another owner's marker of the chat is never touched. */
+  private async holdMarker(): Promise<void> {
+    const holder = this.options.activations;
+    if (holder === undefined) return;
+    const now = this.options.clock.now();
+    await holder.store.hold({
+      chatId: this.options.chatId,
+      nodeId: holder.nodeId,
+      incarnation: holder.incarnation,
+      activatedAt: now,
+    });
+    this.markerHeldAt = now;
+  }
+
+  /**
+   * Before a write: a marker older than half a lease may be evicted by an owner that decided this holder is
+   * gone (it is cut off from the heartbeats, or was paused); refreshing it first keeps a trail in place for
+   * every message this holder may fail to publish.
+   */
+  private async keepMarker(): Promise<void> {
+    const holder = this.options.activations;
+    if (holder === undefined) return;
+    if (this.options.clock.now() - this.markerHeldAt >= holder.leaseMs / 2) await this.holdMarker();
   }
 
   private async answer(envelope: SequencerEnvelope, work: () => Promise<SequencerReply>): Promise<void> {
@@ -381,11 +411,13 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
    * already holds its sequence, so it is placed again.
    */
   private async write(planned: Planned): Promise<Pending | undefined> {
-    const { envelope, message, retried } = planned;
-    const result = await this.options.messageStore.appendMessages(this.options.chatId, [message]);
+    const { envelope, retried } = planned;
+    await this.keepMarker();
+    const result = await this.options.messageStore.appendMessages(this.options.chatId, [planned.message]);
     this.options.failpoints.hit("after-message-write");
     if (result.written === 0) {
       this.options.metrics?.sequenceConflict();
+      const { message } = planned;
       return {
         envelope,
         retried,
@@ -399,6 +431,9 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
         },
       };
     }
+    // A twin owner (or a lost reply's first attempt) stored this message_id already: what is stored is the
+    // message, whatever this attempt carried, so that is what is acknowledged and published.
+    const message = result.landedBefore?.[0] ?? planned.message;
     this.recent.remember(message);
     this.tail = message.sequence;
     this.options.metrics?.messageWritten();

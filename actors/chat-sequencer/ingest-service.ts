@@ -1,6 +1,6 @@
 import type { Tracer } from "@opentelemetry/api";
 import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
-import type { Clock } from "../../runtime/clock.js";
+import type { Clock, TimerHandle } from "../../runtime/clock.js";
 import { toAppError } from "../../runtime/errors.js";
 import type { ChatId, IdFactory } from "../../runtime/ids.js";
 import type {
@@ -19,6 +19,7 @@ import {
   type DurabilityRecorder,
   NO_DURABILITY_METRICS,
 } from "../../runtime/metrics/recorders.js";
+import { DEFAULT_ACTIVATION_LEASE_MS } from "../../runtime/placement/activation-recovery.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import type { EventLog } from "../../runtime/ports/event-log.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
@@ -59,8 +60,13 @@ export interface IngestServiceOptions {
    * ingest node (embedded), which owns every chat.
    */
   readonly ownership?: { check(chatId: ChatId): void };
-  /** Where sequencers record that they are active, so a crash leaves a trail to recover (invariant 5). */
-  readonly activations?: ChatSequencerOptions["activations"];
+  /**
+   * Where sequencers record that they are active, so a crash leaves a trail to recover (invariant 5); the
+   * lease defaults to DEFAULT_ACTIVATION_LEASE_MS.
+   */
+  readonly activations?: Omit<NonNullable<ChatSequencerOptions["activations"]>, "leaseMs"> & {
+    readonly leaseMs?: number;
+  };
   /** Spans `durability.persist` and `durability.kafka_produce` (spec §3); default: records nothing. */
   readonly tracer?: Tracer;
   /** What the durability plane records (runtime/metrics); absent: nothing is recorded. */
@@ -84,6 +90,10 @@ export class IngestService implements IngestApi {
   private readonly tracer: Tracer;
   private readonly metrics: DurabilityRecorder;
   private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly restartDelayMs: number = INGEST_DEFAULTS.publishRetryMs;
+  private readonly restarts = new Set<TimerHandle>();
+  private stopped = false;
 
   constructor(options: IngestServiceOptions) {
     this.metrics = options.metrics?.durability ?? NO_DURABILITY_METRICS;
@@ -94,6 +104,7 @@ export class IngestService implements IngestApi {
         : measuredEventLog(options.eventLog, options.metrics.durability, options.clock);
     this.tracer = options.tracer ?? NOOP_TRACER;
     const logger = options.logger.child({ component: "ingest" });
+    this.logger = logger;
     const memberships = new MembershipReader(options.chatStore);
     this.ownership = options.ownership;
     this.host = new ActorHost<SequencerMessage, SequencerReply>({
@@ -103,6 +114,9 @@ export class IngestService implements IngestApi {
       maxBatch: INGEST_DEFAULTS.maxBatch,
       ...(options.onLifecycle === undefined ? {} : { onLifecycle: options.onLifecycle }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics.actors }),
+      // A crashed sequencer took its outbox with it: wake the chat again after a pause, so what it acknowledged
+      // is published even if nobody sends to the chat (the node's recovery sweep is the backstop).
+      onCrashed: (chatId) => this.restartLater(chatId as ChatId),
       create: (chatId) =>
         new ChatSequencer({
           chatId: chatId as PersistRequest["chatId"],
@@ -122,7 +136,14 @@ export class IngestService implements IngestApi {
           publishRetryMs: INGEST_DEFAULTS.publishRetryMs,
           countersFlushMs: INGEST_DEFAULTS.countersFlushMs,
           countersFlushMessages: INGEST_DEFAULTS.countersFlushMessages,
-          ...(options.activations === undefined ? {} : { activations: options.activations }),
+          ...(options.activations === undefined
+            ? {}
+            : {
+                activations: {
+                  leaseMs: DEFAULT_ACTIVATION_LEASE_MS,
+                  ...options.activations,
+                },
+              }),
         }),
     });
   }
@@ -198,6 +219,17 @@ export class IngestService implements IngestApi {
     return (await this.host.ask(chatId, { kind: "wake" })) as WakeResult;
   }
 
+  private restartLater(chatId: ChatId): void {
+    const timer = this.clock.setTimeout(() => {
+      this.restarts.delete(timer);
+      if (this.stopped) return;
+      this.wake(chatId).catch((error: unknown) =>
+        this.logger.warn({ err: error, chat_id: chatId }, "restarting a crashed sequencer failed"),
+      );
+    }, this.restartDelayMs);
+    this.restarts.add(timer);
+  }
+
   /** The live sequencer of a chat (for inspection and tests), if one is active. */
   sequencerOf(chatId: string): ChatSequencer | undefined {
     const instance = this.host.instanceOf(chatId);
@@ -206,6 +238,9 @@ export class IngestService implements IngestApi {
 
   /** Drains every sequencer (publishing outboxes) and refuses new calls. */
   async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.restarts) this.clock.clearTimeout(timer);
+    this.restarts.clear();
     await this.host.shutdown();
   }
 }

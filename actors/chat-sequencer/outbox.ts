@@ -53,6 +53,16 @@ export interface PublishHints {
 /** Record headers of every MessagePersisted event (spec §3: `traceparent` and `message_id` travel in headers). */
 export const MESSAGE_ID_HEADER = "message_id";
 
+/** The longest prefix of `messages` (ascending) that runs `from, from + 1, …`, at most `max` long. */
+function contiguousFrom(from: number, messages: readonly StoredMessage[], max: number): StoredMessage[] {
+  const run: StoredMessage[] = [];
+  for (const message of messages) {
+    if (run.length >= max || message.sequence !== from + run.length) break;
+    run.push(message);
+  }
+  return run;
+}
+
 export class Outbox {
   private publishedThrough = 0;
   private tail = 0;
@@ -151,7 +161,6 @@ export class Outbox {
     try {
       while (!this.stopped && this.publishedThrough < this.tail) {
         const batch = await this.nextBatch();
-        if (batch.length === 0) break;
         await this.publish(batch);
         this.options.failpoints.hit("during-publication");
         const last = batch.at(-1)?.sequence ?? this.publishedThrough;
@@ -232,18 +241,30 @@ export class Outbox {
     }
   }
 
-  /** The next messages above `publishedThrough`: from memory when it holds them, else from the store. */
+  /**
+   * The next run above `publishedThrough`, contiguous from `publishedThrough + 1`: from memory when it holds
+   * that sequence, else from the store up to the first sequence memory holds. Memory can have holes (a fence
+   * conflict or a sync raises the tail without adding what another owner wrote in between), and publishing
+   * across one would record the messages in it as published although nobody published them (D4).
+   */
   private async nextBatch(): Promise<StoredMessage[]> {
     const from = this.publishedThrough + 1;
     const first = this.pending[0];
-    if (first !== undefined && first.sequence === from) return this.pending.slice(0, this.options.maxBatch);
+    if (first !== undefined && first.sequence === from)
+      return contiguousFrom(from, this.pending, this.options.maxBatch);
     const upTo = Math.min(this.tail, first === undefined ? this.tail : first.sequence - 1);
-    return this.options.store.readMessages(this.options.chatId, {
+    const stored = await this.options.store.readMessages(this.options.chatId, {
       after: this.publishedThrough,
       before: upTo + 1,
       limit: Math.min(this.options.maxBatch, upTo - this.publishedThrough),
       order: "asc",
     });
+    const batch = contiguousFrom(from, stored, this.options.maxBatch);
+    // Every sequence up to the tail is stored (the tail is only learned from stored messages, D3): a read that
+    // misses one is a failure to retry, never a reason to skip it.
+    if (batch.length === 0)
+      throw new Error(`sequence ${from} of ${this.options.chatId} was not found below the tail ${this.tail}`);
+    return batch;
   }
 
   private async flushCounters(): Promise<void> {

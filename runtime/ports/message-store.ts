@@ -50,6 +50,13 @@ export interface AppendResult {
   readonly written: number;
   /** The first sequence that another writer already holds (D2 fencing); absent when all were written. */
   readonly conflictAt?: Sequence;
+  /**
+   * Messages of the written prefix that were already stored under the same message_id (an earlier attempt
+   * whose reply was lost, or a twin owner continuing the same claim), as stored: their content and
+   * created_at are what readers see, so they are what the writer must acknowledge and publish. Absent when
+   * every message was written by this call.
+   */
+  readonly landedBefore?: readonly StoredMessage[];
 }
 
 export interface MessageRange {

@@ -51,7 +51,7 @@ export function createIngestRole(options: {
     ids: new IdFactory(clock),
     logger,
     producerId: config.nodeId,
-    activations: { store: adapters.activations, ...holder },
+    activations: { store: adapters.activations, ...holder, leaseMs: config.activationLeaseMs },
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(embedded ? {} : { ownership: { check: (chatId) => ownership?.check(chatId) } }),
@@ -63,10 +63,12 @@ export function createIngestRole(options: {
     view: placement.view,
     holder,
     owns: (chatId) => embedded || placement.view.current().ownerIdOf(chatId) === nodeId,
+    isActive: (chatId) => service.host.instanceOf(chatId) !== undefined,
     wake: (chatId) => service.wake(chatId),
     clock,
     logger,
     intervalMs: config.activationSweepMs,
+    leaseMs: config.activationLeaseMs,
   });
   return {
     service,

@@ -47,16 +47,41 @@ export function describeActivationStoreContract(
       expect((await all(100)).map((m) => m.chatId)).not.toContain(held.chatId);
     });
 
-    it("a newer holder replaces the marker, and the old holder can no longer release it", async () => {
+    it("a second holder of the same chat adds a marker of its own and never takes the first one's", async () => {
       const first = marker("node-a");
       await fixture.store.hold(first);
-      const taken = { ...first, nodeId: "node-b", incarnation: "i9", activatedAt: 2_000 };
-      await fixture.store.hold(taken);
-      expect(await fixture.store.release(first.chatId, { nodeId: "node-a", incarnation: "i1" })).toBe(false);
+      const second = { ...first, nodeId: "node-b", incarnation: "i9", activatedAt: 2_000 };
+      await fixture.store.hold(second);
+      const ofChat = (await all(100)).filter((m) => m.chatId === first.chatId);
+      expect(ofChat).toHaveLength(2);
+      expect(ofChat).toContainEqual(first);
+      expect(ofChat).toContainEqual(second);
       // The same node id in another incarnation (a restarted process) is another holder too.
       expect(await fixture.store.release(first.chatId, { nodeId: "node-b", incarnation: "i1" })).toBe(false);
-      expect(await all(100)).toContainEqual(taken);
+      expect(await fixture.store.release(first.chatId, { nodeId: "node-a", incarnation: "i1" })).toBe(true);
+      expect((await all(100)).filter((m) => m.chatId === first.chatId)).toEqual([second]);
       expect(await fixture.store.release(first.chatId, { nodeId: "node-b", incarnation: "i9" })).toBe(true);
+    });
+
+    it("a holder's refresh replaces its own marker", async () => {
+      const held = marker("node-a");
+      await fixture.store.hold(held);
+      const refreshed = { ...held, activatedAt: 5_000 };
+      await fixture.store.hold(refreshed);
+      expect((await all(100)).filter((m) => m.chatId === held.chatId)).toEqual([refreshed]);
+    });
+
+    it("evicting removes another holder's marker only while it is exactly as read", async () => {
+      const held = marker("node-a");
+      await fixture.store.hold(held);
+      const refreshed = { ...held, activatedAt: 7_000 };
+      await fixture.store.hold(refreshed);
+      // Read before the refresh: the holder is still writing, so its marker stays.
+      expect(await fixture.store.evict(held)).toBe(false);
+      expect(await all(100)).toContainEqual(refreshed);
+      expect(await fixture.store.evict(refreshed)).toBe(true);
+      expect((await all(100)).map((m) => m.chatId)).not.toContain(held.chatId);
+      expect(await fixture.store.evict(refreshed)).toBe(false);
     });
 
     it("releasing a marker nobody holds answers false", async () => {

@@ -89,8 +89,18 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
         const chatId = ids.chat();
         const batch = messages(chatId, 1, 2);
         await store.appendMessages(chatId, batch.slice(0, 1));
-        expect(await store.appendMessages(chatId, batch)).toEqual({ written: 2 });
+        expect(await store.appendMessages(chatId, batch)).toEqual({ written: 2, landedBefore: [batch[0]] });
         expect(await store.getMessage(chatId, seq(2))).toEqual(batch[1]);
+      });
+
+      it("a message found under its message_id is reported as stored, not as given (a twin owner wrote it)", async () => {
+        const chatId = ids.chat();
+        const [original] = messages(chatId, 1, 1);
+        if (original === undefined) throw new Error("no message");
+        await store.appendMessages(chatId, [original]);
+        const twin = { ...original, content: "the retry's content", createdAt: original.createdAt + 5_000 };
+        expect(await store.appendMessages(chatId, [twin])).toEqual({ written: 1, landedBefore: [original] });
+        expect(await store.getMessage(chatId, seq(1))).toEqual(original);
       });
 
       it("an empty batch writes nothing and succeeds", async () => {

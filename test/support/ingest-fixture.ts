@@ -16,6 +16,7 @@ import {
 import { type ChatId, IdFactory, type UserId } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
 import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
 import { TOPICS } from "../../runtime/topics.js";
 import { createActiveChat } from "./chats.js";
 import { uniqueName } from "./engines.js";
@@ -38,6 +39,8 @@ export interface IngestFixture {
     failpoints?: Failpoints;
     producerId?: string;
     eventLog?: EventLog;
+    /** This runtime's view of the shared store, e.g. one that injects a failure; default: the store itself. */
+    messageStore?: MessageStore;
     ownership?: IngestServiceOptions["ownership"];
     activations?: IngestServiceOptions["activations"];
     idleTimeoutMs?: number;
@@ -98,7 +101,7 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
     events,
     runtime: (options = {}) => {
       const service = new IngestService({
-        messageStore,
+        messageStore: options.messageStore ?? messageStore,
         chatStore,
         eventLog: options.eventLog ?? eventLog,
         clock,

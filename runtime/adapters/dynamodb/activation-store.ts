@@ -5,13 +5,26 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { ChatId } from "../../ids.js";
-import type { ActivationMarker, ActivationPage, ActivationStore } from "../../ports/activation-store.js";
+import type {
+  ActivationHolder,
+  ActivationMarker,
+  ActivationPage,
+  ActivationStore,
+} from "../../ports/activation-store.js";
 import { conditionalWrite, dynamoRequest } from "./client.js";
-import { num, readNumber, readString, str } from "./item-codec.js";
+import { type Item, num, readNumber, readString, str } from "./item-codec.js";
 import type { DynamoStoreOptions } from "./store-options.js";
 import { tableName } from "./tables.js";
 
-/** Activation markers as items of `actor_activations`, one per chat with an active sequencer somewhere. */
+/**
+ * The table's one key attribute, `chat_id`, holds `<chat_id>#<node_id>#<incarnation>`: one item per holder of
+ * a chat, so no holder's put can replace another's marker, and the table keeps the key schema it always had.
+ * Items written before markers had a holder each carry the bare chat id as their key; they are still listed
+ * and can be evicted, and nothing writes them any more.
+ */
+const keyOf = (chatId: string, holder: ActivationHolder): string =>
+  `${chatId}#${holder.nodeId}#${holder.incarnation}`;
+
 export class DynamoActivationStore implements ActivationStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
@@ -27,7 +40,8 @@ export class DynamoActivationStore implements ActivationStore {
         new PutItemCommand({
           TableName: this.table,
           Item: {
-            chat_id: str(marker.chatId),
+            chat_id: str(keyOf(marker.chatId, marker)),
+            chat: str(marker.chatId),
             node_id: str(marker.nodeId),
             incarnation: str(marker.incarnation),
             activated_at: num(marker.activatedAt),
@@ -37,22 +51,44 @@ export class DynamoActivationStore implements ActivationStore {
     );
   }
 
-  async release(chatId: ChatId, holder: { nodeId: string; incarnation: string }): Promise<boolean> {
+  async release(chatId: ChatId, holder: ActivationHolder): Promise<boolean> {
     const deleted = await conditionalWrite(`DeleteItem ${this.table}`, () =>
       this.client.send(
         new DeleteItemCommand({
           TableName: this.table,
-          Key: { chat_id: str(chatId) },
-          ConditionExpression: "node_id = :node AND incarnation = :incarnation",
-          ExpressionAttributeValues: { ":node": str(holder.nodeId), ":incarnation": str(holder.incarnation) },
+          Key: { chat_id: str(keyOf(chatId, holder)) },
+          ConditionExpression: "attribute_exists(chat_id)",
         }),
       ),
     );
     return deleted !== undefined;
   }
 
+  async evict(marker: ActivationMarker): Promise<boolean> {
+    const values: Item = {
+      ":node": str(marker.nodeId),
+      ":incarnation": str(marker.incarnation),
+      ":at": num(marker.activatedAt),
+    };
+    const condition = "node_id = :node AND incarnation = :incarnation AND activated_at = :at";
+    for (const key of [keyOf(marker.chatId, marker), marker.chatId]) {
+      const deleted = await conditionalWrite(`DeleteItem ${this.table}`, () =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.table,
+            Key: { chat_id: str(key) },
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      if (deleted !== undefined) return true;
+    }
+    return false;
+  }
+
   async scan(page: { limit: number; after?: string }): Promise<ActivationPage> {
-    // A Scan returns items in hash order, not chat id order; the cursor is the last key DynamoDB evaluated.
+    // A Scan returns items in hash order, not key order; the cursor is the last key DynamoDB evaluated.
     const output = await dynamoRequest(`Scan ${this.table}`, () =>
       this.client.send(
         new ScanCommand({
@@ -65,7 +101,7 @@ export class DynamoActivationStore implements ActivationStore {
     );
     const items = (output.Items ?? []).map(
       (item): ActivationMarker => ({
-        chatId: readString(item, "chat_id") as ChatId,
+        chatId: (item.chat?.S ?? readString(item, "chat_id")) as ChatId,
         nodeId: readString(item, "node_id"),
         incarnation: readString(item, "incarnation"),
         activatedAt: readNumber(item, "activated_at"),

@@ -67,13 +67,19 @@ export class DynamoMessageStore implements MessageStore {
   /**
    * D2: each put only if `(chat_id, sequence)` is free; the first sequence another writer holds fences the
    * rest. A failed condition is checked against the stored item: if it is this very message (same
-   * message_id), an earlier attempt landed (the SDK retries a put whose answer timed out) and it counts as
-   * written. A failure other than a condition throws: how far the batch got is then unknown, and the caller
+   * message_id), an earlier attempt landed (the SDK retries a put whose answer timed out, or a twin owner
+   * continued the same claim) and it counts as written, reported as stored. A failure other than a condition throws: how far the batch got is then unknown, and the caller
    * re-reads the tail as after any fencing (D2).
    */
   async appendMessages(chatId: ChatId, messages: readonly StoredMessage[]): Promise<AppendResult> {
     checkAppendBatch(chatId, messages);
     const condition = "attribute_not_exists(#chat_id)";
+    const landedBefore: StoredMessage[] = [];
+    const result = (written: number, conflictAt?: Sequence): AppendResult => ({
+      written,
+      ...(conflictAt === undefined ? {} : { conflictAt }),
+      ...(landedBefore.length === 0 ? {} : { landedBefore }),
+    });
     for (const [index, message] of messages.entries()) {
       const put = new PutItemCommand({
         TableName: this.messages,
@@ -84,9 +90,10 @@ export class DynamoMessageStore implements MessageStore {
       const written = await conditionalWrite("PutItem messages", () => this.client.send(put));
       if (written !== undefined) continue;
       const holder = await this.getMessage(chatId, message.sequence);
-      if (holder?.messageId !== message.messageId) return { written: index, conflictAt: message.sequence };
+      if (holder?.messageId !== message.messageId) return result(index, message.sequence);
+      landedBefore.push(holder);
     }
-    return { written: messages.length };
+    return result(messages.length);
   }
 
   async getMessage(chatId: ChatId, sequence: Sequence): Promise<StoredMessage | undefined> {

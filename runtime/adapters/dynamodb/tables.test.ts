@@ -234,7 +234,7 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
       chat_memberships: { chat_id: { S: chatId }, user_id: { S: userId } },
       direct_chat_index: { pair_key: { S: directPairKey(peer, userId) } },
       ring_config: { ring_id: { S: "default" } },
-      actor_activations: { chat_id: { S: chatId } },
+      actor_activations: { chat_id: { S: `${chatId}#ingest-1#i1` } },
       users: undefined,
       sessions: undefined,
       otp_requests: undefined,

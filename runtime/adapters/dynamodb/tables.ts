@@ -186,12 +186,13 @@ export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
     attributes: ["version", "members", "updated_at"],
     billingMode: ON_DEMAND,
   },
-  // Invariant 5: who holds each chat's active sequencer; a marker of a gone holder makes the owner recover
-  // the chat's unpublished messages (runtime/ports/activation-store.ts).
+  // Invariant 5: who holds each chat's active sequencer, one item per holder keyed `<chat>#<node>#<incarnation>`;
+  // a marker of a gone holder makes the owner recover the chat's unpublished messages
+  // (runtime/ports/activation-store.ts).
   actor_activations: {
     partitionKey: S("chat_id"),
     globalIndexes: [],
-    attributes: ["node_id", "incarnation", "activated_at"],
+    attributes: ["chat", "node_id", "incarnation", "activated_at"],
     billingMode: ON_DEMAND,
   },
   // REST `Idempotency-Key`s (spec §1, §8.13), scoped `<user>#<endpoint>#<key>`; kept 24 h (D12).

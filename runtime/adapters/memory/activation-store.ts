@@ -1,27 +1,39 @@
 import type { ChatId } from "../../ids.js";
-import type { ActivationMarker, ActivationPage, ActivationStore } from "../../ports/activation-store.js";
+import type {
+  ActivationHolder,
+  ActivationMarker,
+  ActivationPage,
+  ActivationStore,
+} from "../../ports/activation-store.js";
+
+const keyOf = (chatId: string, holder: ActivationHolder): string =>
+  `${chatId}#${holder.nodeId}#${holder.incarnation}`;
 
 /** Activation markers in one process, with the DynamoDB adapter's semantics (one contract suite). */
 export class MemoryActivationStore implements ActivationStore {
   private readonly markers = new Map<string, ActivationMarker>();
 
   async hold(marker: ActivationMarker): Promise<void> {
-    this.markers.set(marker.chatId, Object.freeze({ ...marker }));
+    this.markers.set(keyOf(marker.chatId, marker), Object.freeze({ ...marker }));
   }
 
-  async release(chatId: ChatId, holder: { nodeId: string; incarnation: string }): Promise<boolean> {
-    const marker = this.markers.get(chatId);
-    if (marker?.nodeId !== holder.nodeId || marker.incarnation !== holder.incarnation) return false;
-    this.markers.delete(chatId);
-    return true;
+  async release(chatId: ChatId, holder: ActivationHolder): Promise<boolean> {
+    return this.markers.delete(keyOf(chatId, holder));
+  }
+
+  async evict(marker: ActivationMarker): Promise<boolean> {
+    const key = keyOf(marker.chatId, marker);
+    if (this.markers.get(key)?.activatedAt !== marker.activatedAt) return false;
+    return this.markers.delete(key);
   }
 
   async scan(page: { limit: number; after?: string }): Promise<ActivationPage> {
-    const sorted = [...this.markers.values()]
-      .filter((marker) => page.after === undefined || marker.chatId > page.after)
-      .sort((a, b) => (a.chatId < b.chatId ? -1 : 1));
-    const items = sorted.slice(0, page.limit);
-    const last = items.at(-1);
-    return sorted.length > page.limit && last !== undefined ? { items, next: last.chatId } : { items };
+    const sorted = [...this.markers.entries()]
+      .filter(([key]) => page.after === undefined || key > page.after)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const taken = sorted.slice(0, page.limit);
+    const items = taken.map(([, marker]) => marker);
+    const last = taken.at(-1);
+    return sorted.length > page.limit && last !== undefined ? { items, next: last[0] } : { items };
   }
 }

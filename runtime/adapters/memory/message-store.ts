@@ -47,14 +47,20 @@ export class MemoryMessageStore implements MessageStore {
       chat = new Map();
       this.messages.set(chatId, chat);
     }
+    const landedBefore: StoredMessage[] = [];
+    const result = (written: number, conflictAt?: Sequence): AppendResult => ({
+      written,
+      ...(conflictAt === undefined ? {} : { conflictAt }),
+      ...(landedBefore.length === 0 ? {} : { landedBefore }),
+    });
     for (const [index, message] of messages.entries()) {
       const holder = chat.get(message.sequence);
       // The same message again (same message_id) is a repeat of a write that landed, not a conflict.
       if (holder === undefined) chat.set(message.sequence, Object.freeze({ ...message }));
-      else if (holder.messageId !== message.messageId)
-        return { written: index, conflictAt: message.sequence };
+      else if (holder.messageId === message.messageId) landedBefore.push(holder);
+      else return result(index, message.sequence);
     }
-    return { written: messages.length };
+    return result(messages.length);
   }
 
   async getMessage(chatId: ChatId, sequence: Sequence): Promise<StoredMessage | undefined> {
