@@ -14,11 +14,17 @@ Runs a local cluster (2 gateways, 4 ingest nodes, 2 fanout workers, chat managem
 Redis and a Kafka broker of its own, with hundreds of reference clients (test/harness) sending to direct and
 group chats (every timed-out send retried with the same client_message_id), while a seeded schedule:
 kills (-9) and restarts ingest nodes, gateways and fanout workers; drains ring members and removes and adds
-them back; flushes Redis and restarts it empty; slows down and cuts the cluster's connections to DynamoDB
-and to Kafka (TCP proxies); freezes the broker (SIGSTOP) and stops and restarts it (SIGTERM or SIGKILL).
-Then every client syncs and a checker verifies: no acknowledged message lost, no duplicate or gap, one
-order for every member, every client converged, delivery_state never decreased, every stored message
-published. Prints a table, and exits 1 when it finds a violation.
+them back; flushes Redis and restarts it empty; cuts one ingest node and one gateway off Redis for seconds
+while they keep serving (a live second owner: the other nodes give its chats to new owners); slows down and
+cuts the cluster's connections to DynamoDB and to Kafka (TCP proxies); freezes the broker (SIGSTOP) and
+stops and restarts it (SIGTERM or SIGKILL). Only faults put into effect count; turns that could not inject
+theirs are listed apart. Then every client goes offline and the log settles (until it stops growing, bounded);
+publication is judged on what messages.persisted held then, before any client wakes a chat. Then every client
+comes back and syncs, and a checker verifies: no acknowledged message lost, no duplicate or gap, one order for
+every member, every client converged, delivery_state never decreased, every message stored before the settle
+window published by its end, every event carrying the stored message of its sequence, sequences first
+appearing on the log in ascending order, and no client pushed a lower sequence after a higher one. Prints a
+table, and exits 1 when it finds a violation.
 
 Options:
   --quick        1 minute, 40 users, a fault every 4 s

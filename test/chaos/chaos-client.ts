@@ -3,22 +3,7 @@ import { MessagingClient } from "../harness/client.js";
 import { SILENT_LOGGER, type TokenProvider } from "../harness/client-options.js";
 import { stateFileFor } from "../harness/client-store.js";
 import { RestClient, SessionFile, sessionTokens } from "../harness/rest-client.js";
-
-/** What a chaos client records: the checker reads these logs, never the client's internals. */
-export interface AckRecord {
-  readonly chatId: string;
-  readonly clientMessageId: string;
-  readonly sequence: number;
-  readonly messageId: string;
-}
-
-export interface ReceivedMessage {
-  readonly chatId: string;
-  readonly sequence: number;
-  readonly messageId: string;
-  readonly content: string;
-  readonly senderId: string;
-}
+import type { AckRecord, ClientRecord, HeldMessage, Receipt } from "./checker.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,12 +12,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * state file and a REST session that refreshes its access token. The reference client does what the client
  * contract asks — reconnects with backoff, retries every unacknowledged send with the same client_message_id,
  * acknowledges, syncs after every reconnect and on gaps — and this wrapper only logs what the checker needs:
- * every ack, and how each held message arrived (pushed live or synced).
+ * every ack, and the first copy of every message in arrival order with how it came (pushed live or synced).
  */
 export class ChaosClient {
   readonly acks: AckRecord[] = [];
-  /** Distinct messages that arrived as live pushes (the rest came through sync). */
-  livePushes = 0;
+  readonly receipts: Receipt[] = [];
   reconnects = 0;
   private readonly client: MessagingClient;
 
@@ -51,14 +35,16 @@ export class ChaosClient {
       }),
     );
     // A frame is announced (`received`) before the client handles it, and `message` fires only for a message
-    // it did not hold yet: a message whose first copy came in a push is one delivered live.
+    // it did not hold yet (a push or a sync page; an own message is stored on its ack without it): a message
+    // whose first copy came in a push is one delivered live, any other one came through sync.
     let pushing: string | undefined;
     client.on("received", (frame) => {
       const payload = frame.payload as { chat_id?: string; sequence?: number };
       pushing = frame.type === "message" ? `${payload.chat_id}#${payload.sequence}` : undefined;
     });
     client.on("message", (message) => {
-      if (pushing === `${message.chat_id}#${message.sequence}`) this.livePushes++;
+      const via = pushing === `${message.chat_id}#${message.sequence}` ? "push" : "sync";
+      this.receipts.push({ chatId: message.chat_id, sequence: message.sequence, via });
     });
     client.on("reconnect_scheduled", () => this.reconnects++);
   }
@@ -120,9 +106,43 @@ export class ChaosClient {
     return Promise.race([acked, sleep(budgetMs).then(() => false)]);
   }
 
+  /** Distinct messages whose first copy arrived as a live push. */
+  get livePushes(): number {
+    return this.receipts.filter((receipt) => receipt.via === "push").length;
+  }
+
+  /** Distinct messages whose first copy came through a sync page. */
+  get syncedFirst(): number {
+    return this.receipts.filter((receipt) => receipt.via === "sync").length;
+  }
+
   /** Sends still waiting for an ack. */
   pending(): number {
     return this.client.pendingSends().length;
+  }
+
+  /**
+   * Goes offline and stays there: no send, retry, ack or sync reaches the cluster until `resume`. Sends not yet
+   * acknowledged stay in the client's outbox and go out again on the next connection (MS-04).
+   */
+  async quiesce(): Promise<void> {
+    await this.client.close();
+  }
+
+  /**
+   * Drops the connection and connects again through the entry proxy (so maybe to another gateway), waiting
+   * at most `budgetMs` for the session; unacknowledged sends go out again.
+   */
+  async reconnect(budgetMs: number): Promise<void> {
+    await this.client.close();
+    await Promise.race([this.client.connect().catch(() => {}), sleep(budgetMs)]);
+  }
+
+  /** Comes back online and waits (bounded) until every send of the outbox was acknowledged. */
+  async resume(budgetMs: number): Promise<void> {
+    const deadline = Date.now() + budgetMs;
+    await this.client.connect();
+    while (this.pending() > 0 && Date.now() < deadline) await sleep(200);
   }
 
   /**
@@ -143,19 +163,20 @@ export class ChaosClient {
     }
   }
 
-  messagesOf(chatId: string): ReceivedMessage[] {
-    return this.client.messages(chatId).map((message) => ({
-      chatId,
-      sequence: message.sequence,
-      messageId: message.message_id,
-      content: message.content,
-      senderId: message.sender_id,
-    }));
-  }
-
-  /** Messages held, across chats. */
-  held(chatIds: readonly string[]): number {
-    return chatIds.reduce((sum, chatId) => sum + this.client.messages(chatId).length, 0);
+  /** What the checker reads of this client: its logs, and what it holds in `chatIds`. */
+  record(chatIds: readonly string[]): ClientRecord {
+    const held = new Map<string, HeldMessage[]>();
+    for (const chatId of chatIds) {
+      held.set(
+        chatId,
+        this.client.messages(chatId).map((message) => ({
+          sequence: message.sequence,
+          messageId: message.message_id,
+          content: message.content,
+        })),
+      );
+    }
+    return { userId: this.userId, acks: this.acks, receipts: this.receipts, held };
   }
 
   async stop(): Promise<void> {

@@ -7,32 +7,24 @@ import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
 import { SystemClock } from "../../runtime/clock.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
-import type { StoredMessage } from "../../runtime/ports/message-store.js";
+import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
 import { seededRandom } from "../harness/backoff.js";
 import { uniqueName } from "../support/engines.js";
-import { persistedEvents, readAllMessages } from "../support/reads.js";
+import { readAllMessages } from "../support/reads.js";
 import { restAs } from "../support/ws-peer.js";
 import { ChaosClient } from "./chaos-client.js";
-import { type ChaosEngines, startChaosEngines } from "./chaos-engines.js";
+import { startChaosEngines } from "./chaos-engines.js";
 import { check, type Violation } from "./checker.js";
+import { FAULT_KINDS, type FaultKind, type FaultTargets, inject, NotInjected } from "./faults.js";
+import { PublicationLog } from "./publication-log.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
-export const FAULT_KINDS = [
-  "kill_ingest",
-  "kill_gateway",
-  "kill_fanout",
-  "drain_ingest",
-  "add_ingest",
-  "flush_redis",
-  "restart_redis",
-  "slow_dynamodb",
-  "cut_dynamodb",
-  "slow_kafka",
-  "cut_kafka",
-  "pause_kafka",
-  "restart_kafka",
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind } from "./faults.js";
+
+/** The cluster's ACTIVATION_SWEEP_MS: how soon a chat left with unpublished messages is woken again. */
+const ACTIVATION_SWEEP_MS = 2_000;
+/** The settle window closes once the log has not grown for this long: a few sweeps found nothing more. */
+const SETTLE_QUIET_MS = 3 * ACTIVATION_SWEEP_MS;
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -59,8 +51,15 @@ export interface ChaosReport {
   readonly deliveredLive: number;
   readonly recoveredBySync: number;
   readonly reconnects: number;
+  /** Faults put into effect, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
+  /** Turns of a kind that could not be put into effect (nothing to hit, the target busy, an error). */
+  readonly faultsNotInjected: Readonly<Record<FaultKind, number>>;
+  /** Fencing conflicts the ingest nodes counted while a live second owner was cut off. */
+  readonly fencingConflicts: number;
   readonly faultLog: readonly string[];
+  /** The settle window with every client offline: its length, and whether the log stopped growing in it. */
+  readonly settle: { readonly waitedMs: number; readonly quiet: boolean };
   readonly violations: number;
   readonly violationList: readonly Violation[];
 }
@@ -84,11 +83,19 @@ async function inBatches<T>(
   );
 }
 
+/** Every stored message of the run's chats, now. */
+async function readStored(store: MessageStore, chatIds: Iterable<string>) {
+  const stored = new Map<string, StoredMessage[]>();
+  for (const chatId of chatIds) stored.set(chatId, await readAllMessages(store, chatId as ChatId));
+  return stored;
+}
+
 /**
- * One chaos run: its own Redis and Kafka (behind a TCP proxy), a local cluster (2 gateways, 4 ingest nodes,
+ * One chaos run: its own Redis and Kafka (behind TCP proxies), a local cluster (2 gateways, 4 ingest nodes,
  * 2 fanout workers, chat management) reaching DynamoDB through another proxy, reference clients in direct and
- * group chats sending all the time, and a seeded schedule of faults; then every client syncs and the checker
- * compares client logs, storage and the event log.
+ * group chats sending all the time, and a seeded schedule of faults. Then every client goes offline and the
+ * log settles, so publication is judged before anything a client does can wake a chat; then every client
+ * comes back and syncs, and the checker compares client logs, storage and the event log.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // Separate streams for the workload and the fault schedule, and one per client (its backoff jitter): the
@@ -97,13 +104,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faultRandom = seededRandom(options.seed ^ 0x5bd1e995);
   const say = options.progress;
   const tablePrefix = uniqueName(`chaos${options.seed}_`);
-  say("starting the run's own Redis and Kafka (Kafka behind a TCP proxy)");
+  say("starting the run's own Redis and Kafka (each behind a TCP proxy)");
   const engines = await startChaosEngines((line) => say(`engines: ${line}`));
   const dynamoUrl = new URL(options.dynamodbEndpoint);
   const dynamoProxy = new TcpProxy(dynamoUrl.hostname, Number(dynamoUrl.port));
   await dynamoProxy.start();
   let cluster: LocalCluster | undefined;
-  const redis = new Redis(engines.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  let publication: PublicationLog | undefined;
+  const redis = new Redis(engines.redisDirectUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on("error", () => {}); // restarted on purpose; commands retry or fail on their own
   const dynamo = createDynamoClient({ endpoint: options.dynamodbEndpoint, region: "us-east-1" });
   const store = new DynamoMessageStore({ client: dynamo, tablePrefix, clock: new SystemClock() });
@@ -122,7 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       env: {
         NODE_TTL_MS: "2000",
         RING_REFRESH_MS: "250",
-        ACTIVATION_SWEEP_MS: "2000",
+        ACTIVATION_SWEEP_MS: String(ACTIVATION_SWEEP_MS),
         LOG_LEVEL: "warn",
         SHUTDOWN_GRACE_MS: "2000",
         OTP_REQUESTS_PER_IP: "100000",
@@ -226,7 +234,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     })();
 
     // The fault schedule.
-    const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+    const perKind = () =>
+      Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+    const faults = perKind();
+    const faultsNotInjected = perKind();
     const faultLog: string[] = [];
     // Kinds take turns from a seeded start, so even a short run has every kind; restarts run in the
     // background, so the next fault does not wait for a node (or the broker) to come back.
@@ -239,6 +250,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       restarts,
       dynamoProxy,
       kafkaBusy: false,
+      reconnectClients: async () => {
+        const chosen = clients.filter((_, index) => index % 2 === 0);
+        await inBatches(chosen, 16, (client) => client.reconnect(5_000));
+        return chosen.length;
+      },
+      fencingConflicts: 0,
       progress: say,
     };
     const faulting = (async () => {
@@ -247,11 +264,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       while (Date.now() + options.faultEveryMs < deadline) {
         const kind = FAULT_KINDS[turn++ % FAULT_KINDS.length] ?? "kill_ingest";
         const started = Date.now();
-        // A fault that could not be injected is on the record; the run goes on.
-        const what = await inject(kind, targets).catch(
-          (error: unknown) => `injection failed: ${String(error)}`,
-        );
-        faults[kind]++;
+        // Only a fault put into effect counts; one that could not be is on the record, and the run goes on.
+        let what: string;
+        try {
+          what = await inject(kind, targets);
+          faults[kind]++;
+        } catch (error) {
+          faultsNotInjected[kind]++;
+          what =
+            error instanceof NotInjected
+              ? `not injected: ${error.message}`
+              : `injection failed: ${String(error)}`;
+        }
         const line = `${((started - (deadline - options.durationMs)) / 1000).toFixed(1)}s ${kind} ${what}`;
         faultLog.push(line);
         say(`fault: ${line}`);
@@ -273,17 +297,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if ((await cluster.status()).every((node) => node.health === "ok")) break;
       await sleep(500);
     }
-    say("workload done; every client syncs its chats");
+
+    // Publication is judged before any client comes back: a sync or a retried send wakes a chat's sequencer,
+    // whose activation republishes everything above published_through and would hide a lost publication.
+    say("workload done; every client goes offline and the log settles");
+    await inBatches(clients, 25, (client) => client.quiesce());
+    const settledStored = await readStored(store, chats.keys());
+    publication = await PublicationLog.open(engines.env.KAFKA_BROKERS, new Set(chats.keys()));
+    const settleMaxMs = Math.min(30_000, Math.max(2 * SETTLE_QUIET_MS, options.durationMs / 4));
+    const settled = await publication.settle(SETTLE_QUIET_MS, settleMaxMs);
+    say(
+      `settled after ${(settled.waitedMs / 1000).toFixed(1)} s (${settled.quiet ? "quiet" : "the log still grew"}); every client comes back and syncs its chats`,
+    );
+    await inBatches(clients, 25, (client) => client.resume(60_000));
     await inBatches(clients, 25, (client) => client.converge(chatsOf(client.userId), 120_000));
 
-    // What storage and the event log hold.
-    const stored = new Map<string, StoredMessage[]>();
-    for (const chatId of chats.keys()) stored.set(chatId, await readAllMessages(store, chatId as ChatId));
-    const published = await publishedPairs(engines.env.KAFKA_BROKERS, new Set(chats.keys()), stored);
-    const violations = check({ chats, stored, clients, published, deliverySamples });
+    // What storage and the event log hold at the end.
+    const stored = await readStored(store, chats.keys());
+    const expected = [...stored].flatMap(([chatId, messages]) =>
+      messages.map((m) => `${chatId}#${m.sequence}`),
+    );
+    await publication.catchUp((events) => {
+      const seen = new Set(events.map((event) => `${event.chatId}#${event.sequence}`));
+      return expected.every((pair) => seen.has(pair));
+    }, 60_000);
+    const violations = check({
+      chats,
+      stored,
+      clients: clients.map((client) => client.record(chatsOf(client.userId))),
+      log: publication.events(),
+      settled: { stored: settledStored, published: settled.published },
+      deliverySamples,
+    });
     const acknowledged = new Set(clients.flatMap((c) => c.acks.map((ack) => ack.clientMessageId))).size;
-    const deliveredLive = clients.reduce((sum, c) => sum + c.livePushes, 0);
-    const held = clients.reduce((sum, c) => sum + c.held(chatsOf(c.userId)), 0);
     return {
       seed: options.seed,
       durationMs: options.durationMs,
@@ -292,17 +338,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       sent,
       acknowledged,
       unacknowledged: sent - acknowledged,
-      deliveredLive,
-      // Held messages that were neither the client's own (stored on its ack) nor pushed live.
-      recoveredBySync: Math.max(0, held - acknowledged - deliveredLive),
+      deliveredLive: clients.reduce((sum, c) => sum + c.livePushes, 0),
+      recoveredBySync: clients.reduce((sum, c) => sum + c.syncedFirst, 0),
       reconnects: clients.reduce((sum, c) => sum + c.reconnects, 0),
       faults,
+      faultsNotInjected,
+      fencingConflicts: targets.fencingConflicts,
       faultLog,
+      settle: { waitedMs: settled.waitedMs, quiet: settled.quiet },
       violations: violations.length,
       violationList: violations,
     };
   } finally {
     await Promise.all(clients.map((client) => client.stop()));
+    await publication?.close().catch(() => {});
     redis.disconnect();
     dynamo.destroy();
     await cluster?.stop();
@@ -310,173 +359,4 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await engines.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
-}
-
-interface FaultTargets {
-  readonly cluster: LocalCluster;
-  readonly redis: Redis;
-  readonly engines: ChaosEngines;
-  readonly random: () => number;
-  readonly restarts: Array<Promise<void>>;
-  readonly dynamoProxy: TcpProxy;
-  /** True while the broker restarts: no other broker fault meanwhile. */
-  kafkaBusy: boolean;
-  readonly progress: (line: string) => void;
-}
-
-async function inject(kind: FaultKind, targets: FaultTargets): Promise<string> {
-  const { cluster, redis, engines, random, restarts, dynamoProxy } = targets;
-  const pick = (role: string) => {
-    const nodes = cluster.nodes.filter((node) => node.role === role && node.exit === undefined);
-    return nodes[Math.floor(random() * nodes.length)]?.nodeId;
-  };
-  const background = (work: Promise<void>) => {
-    work.catch(() => {}); // awaited (and reported) with the others when the workload ends
-    restarts.push(work);
-  };
-  const killAndRestart = async (role: string) => {
-    const nodeId = pick(role);
-    if (nodeId === undefined) return "(none running)";
-    await cluster.kill(nodeId);
-    const downMs = 500 + random() * 2_000;
-    background(sleep(downMs).then(() => restartUntilHealthy(cluster, nodeId)));
-    return `${nodeId} (down ${(downMs / 1000).toFixed(1)} s, then restarted)`;
-  };
-  // An operator's ring change, retried as an operator would when the admin API answers an error (its
-  // storage may be cut or slow at that moment): a node removed must be added back.
-  const ring = async (change: string, nodeId: string) => {
-    for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${cluster.entryUrl}/admin/ring/changes`, {
-        method: "POST",
-        headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ kind: change, node_id: nodeId }),
-      }).catch((error: unknown) => error as Error);
-      if (!(response instanceof Error) && response.ok) return;
-      const why = response instanceof Error ? response.message : await response.text();
-      if (attempt >= 60) throw new Error(`ring ${change} ${nodeId}: ${why}`);
-      await sleep(1_000);
-    }
-  };
-  const kafkaFault = async (describe: () => Promise<string>) => {
-    if (targets.kafkaBusy) return "(skipped: the broker is restarting)";
-    return describe();
-  };
-  switch (kind) {
-    case "kill_ingest":
-      return killAndRestart("ingest");
-    case "kill_gateway":
-      return killAndRestart("gateway");
-    case "kill_fanout":
-      return killAndRestart("fanout");
-    case "drain_ingest": {
-      const nodeId = pick("ingest") ?? "ingest-1";
-      await ring("drain", nodeId);
-      await sleep(1_000 + random() * 2_000);
-      await ring("activate", nodeId);
-      return `${nodeId} drained, then active again`;
-    }
-    case "add_ingest": {
-      // The ring loses a member, then the node is added (joins) again: chats move away and back under load.
-      const nodeId = pick("ingest") ?? "ingest-1";
-      await ring("remove", nodeId);
-      await sleep(1_000 + random() * 2_000);
-      await ring("add", nodeId);
-      return `${nodeId} removed from the ring, then added`;
-    }
-    case "flush_redis": {
-      await redis.connect().catch(() => {});
-      await redis.flushall();
-      return "FLUSHALL";
-    }
-    case "restart_redis": {
-      await engines.redis.restart?.("SIGKILL");
-      return "redis-server killed and started again, empty";
-    }
-    case "slow_dynamodb": {
-      const ms = 20 + Math.floor(random() * 180);
-      const forMs = 2_000 + random() * 3_000;
-      dynamoProxy.slow(ms, forMs);
-      return `+${ms} ms per chunk for ${(forMs / 1000).toFixed(1)} s`;
-    }
-    case "cut_dynamodb": {
-      const forMs = 500 + random() * 2_500;
-      dynamoProxy.cut(forMs);
-      return `connections dropped, refused for ${(forMs / 1000).toFixed(1)} s`;
-    }
-    case "slow_kafka": {
-      const ms = 20 + Math.floor(random() * 180);
-      const forMs = 2_000 + random() * 3_000;
-      engines.kafkaProxy.slow(ms, forMs);
-      return `+${ms} ms per chunk for ${(forMs / 1000).toFixed(1)} s`;
-    }
-    case "cut_kafka": {
-      const forMs = 500 + random() * 2_500;
-      engines.kafkaProxy.cut(forMs);
-      return `connections dropped, refused for ${(forMs / 1000).toFixed(1)} s`;
-    }
-    case "pause_kafka":
-      return kafkaFault(async () => {
-        const pid = engines.kafka.pid;
-        if (pid === undefined) return "(no broker pid)";
-        const forMs = 2_000 + random() * 4_000;
-        process.kill(pid, "SIGSTOP");
-        await sleep(forMs);
-        process.kill(pid, "SIGCONT");
-        return `broker frozen (SIGSTOP) for ${(forMs / 1000).toFixed(1)} s`;
-      });
-    case "restart_kafka":
-      return kafkaFault(async () => {
-        const signal = random() < 0.5 ? "SIGTERM" : "SIGKILL";
-        targets.kafkaBusy = true;
-        background(
-          (async () => {
-            try {
-              // A supervisor starts the broker again until it serves (a start can time out on a busy machine).
-              for (let attempt = 1; ; attempt++) {
-                try {
-                  await engines.kafka.restart?.(attempt === 1 ? signal : "SIGKILL");
-                  return;
-                } catch (error) {
-                  targets.progress(
-                    `kafka restart attempt ${attempt} failed: ${String(error).split("\n")[0]}`,
-                  );
-                  if (attempt >= 3) throw error;
-                }
-              }
-            } finally {
-              targets.kafkaBusy = false;
-            }
-          })(),
-        );
-        return `broker stopped (${signal}), restarting in the background`;
-      });
-  }
-}
-
-/**
- * Starts a killed node again, as a supervisor would: a node whose start fails while a fault is on (DynamoDB
- * cut, Kafka stopped) exits, and is started again after a pause.
- */
-async function restartUntilHealthy(cluster: LocalCluster, nodeId: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await cluster.restart(nodeId);
-      return;
-    } catch (error) {
-      if (attempt >= 10) throw error;
-      await sleep(1_000);
-    }
-  }
-}
-
-/** `(chat, sequence)` pairs of the run's chats on `messages.persisted`, read from the beginning. */
-async function publishedPairs(
-  brokers: string,
-  chats: ReadonlySet<string>,
-  stored: ReadonlyMap<string, readonly StoredMessage[]>,
-): Promise<Set<string>> {
-  const expected = [...stored.values()].reduce((sum, messages) => sum + messages.length, 0);
-  const pairs = (events: readonly { chat_id: string; sequence: number }[]) =>
-    new Set(events.map((event) => `${event.chat_id}#${event.sequence}`));
-  return pairs(await persistedEvents(brokers, chats, (seen) => pairs(seen).size >= expected, 60_000));
 }

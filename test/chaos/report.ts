@@ -13,7 +13,15 @@ export function formatReport(report: ChaosReport): string {
     ["delivered live", String(report.deliveredLive)],
     ["recovered by sync", String(report.recoveredBySync)],
     ["reconnects", String(report.reconnects)],
-    ...Object.entries(report.faults).map(([kind, n]): [string, string] => [`fault ${kind}`, String(n)]),
+    ...Object.entries(report.faults).map(([kind, n]): [string, string] => {
+      const missed = report.faultsNotInjected[kind as keyof ChaosReport["faults"]];
+      return [`fault ${kind}`, missed > 0 ? `${n} (+${missed} not injected)` : String(n)];
+    }),
+    ["fencing conflicts (live second owner)", String(report.fencingConflicts)],
+    [
+      "settle window",
+      `${(report.settle.waitedMs / 1000).toFixed(1)} s, ${report.settle.quiet ? "the log went quiet" : "ended by its bound while the log grew"}`,
+    ],
     ["violations", String(report.violations)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -33,6 +41,9 @@ export function reportJson(report: ChaosReport): string {
       seed: report.seed,
       acknowledged: report.acknowledged,
       faults: report.faults,
+      faults_not_injected: report.faultsNotInjected,
+      fencing_conflicts: report.fencingConflicts,
+      settle: { waited_ms: report.settle.waitedMs, quiet: report.settle.quiet },
       violations: report.violations,
       violation_list: report.violationList,
       duration_ms: report.durationMs,

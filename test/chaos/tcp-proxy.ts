@@ -1,15 +1,25 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 
+/** A cut of some connections only: those `which` picks, until `until` (epoch ms). */
+interface PartialCut {
+  readonly until: number;
+  readonly which: (client: Socket) => boolean;
+}
+
 /**
  * A TCP proxy on the path from the cluster to an engine, for faults the engine itself cannot make: added
- * latency on every chunk in both directions, and cuts (every connection dropped and new ones refused for a
- * while). Processes see what a flaky network gives them: slow answers, resets, refused connections.
+ * latency on every chunk in both directions, and cuts (every connection, or those of some processes, dropped
+ * and new ones refused for a while). Processes see what a flaky network gives them: slow answers, resets,
+ * refused connections.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The accepted ends, i.e. one per connection. */
+  private readonly clients = new Set<Socket>();
   private latencyMs = 0;
   private cutUntil = 0;
+  private partialCut: PartialCut | undefined;
   port = 0;
 
   constructor(
@@ -39,6 +49,23 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Like `cut`, for the connections `which` picks (by their accepted end) only; the others go on. Returns how
+   * many open connections it dropped.
+   */
+  cutSome(forMs: number, which: (client: Socket) => boolean): number {
+    this.partialCut = { until: Date.now() + forMs, which };
+    const picked = [...this.clients].filter(which);
+    for (const client of picked) client.destroy();
+    return picked.length;
+  }
+
+  /** Ends any cut at once. */
+  heal(): void {
+    this.cutUntil = 0;
+    this.partialCut = undefined;
+  }
+
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) =>
@@ -47,10 +74,14 @@ export class TcpProxy {
   }
 
   private accept(client: Socket): void {
-    if (Date.now() < this.cutUntil) {
+    const now = Date.now();
+    const partial = this.partialCut;
+    if (now < this.cutUntil || (partial !== undefined && now < partial.until && partial.which(client))) {
       client.destroy();
       return;
     }
+    this.clients.add(client);
+    client.on("close", () => this.clients.delete(client));
     const upstream = connect(this.targetPort, this.targetHost);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);

@@ -98,7 +98,8 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
       B: fixture.runtime({ producerId: "ingest-b" }),
     };
     // Counting spies on the one real store both runtimes share: fencing conflicts and claim moves are how a
-    // runtime learns that the other one wrote above its tail.
+    // runtime learns that the other one wrote above its tail. The tests assert that they happened, so none of
+    // them can pass without the two owners actually interleaving.
     const store = fixture.messageStore;
     const append = store.appendMessages.bind(store);
     store.appendMessages = async (chatId, messages) => {
@@ -147,6 +148,7 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
 
   it("1,000 sends with 30% retried through the other owner store every message exactly once, at 1..N", async () => {
     const started = Date.now();
+    const before = { ...observed };
     const random = seededRandom(Number(process.env.SPLIT_BRAIN_SEED ?? 20_260_101));
     const members = [fixture.ids.user(), fixture.ids.user(), fixture.ids.user(), fixture.ids.user()];
     const chatId = await fixture.chatWith(members);
@@ -264,6 +266,10 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
         `sends ${sendMs} ms, ${stored.length} stored; checks ${Date.now() - started - sendMs} ms`,
     );
     expect(problems.slice(0, 20), `${problems.length} problems`).toEqual([]);
+    // The interleavings this test is about: one owner's write refused because the other took the sequence,
+    // and a claim moved to the sequence where its message finally went.
+    expect(observed.conflicts - before.conflicts, "fencing conflicts").toBeGreaterThan(0);
+    expect(observed.claimMoves - before.claimMoves, "claim moves").toBeGreaterThan(0);
     expect(stored).toHaveLength(MESSAGES);
     expect(stored.map((message) => message.sequence)).toEqual(
       Array.from({ length: MESSAGES }, (_, i) => i + 1),
@@ -318,6 +324,7 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
       `[split-brain] 200 single sends: ${observed.conflicts - conflictsBefore} fencing conflicts, ` +
         `${counts.rejections} rejections, ${flagged.length} of ${firstTime.length} first-time answers flagged deduplicated`,
     );
+    expect(observed.conflicts - conflictsBefore, "fencing conflicts").toBeGreaterThan(0);
     expect(flagged).toEqual([]);
   });
 });
