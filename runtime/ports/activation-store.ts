@@ -27,6 +27,10 @@ export interface ActivationHolder {
   readonly incarnation: string;
 }
 
+/** The one identity of a marker, `<chat_id>#<node_id>#<incarnation>`: every adapter keys its items by it. */
+export const activationKeyOf = (chatId: string, holder: ActivationHolder): string =>
+  `${chatId}#${holder.nodeId}#${holder.incarnation}`;
+
 export interface ActivationPage {
   readonly items: ActivationMarker[];
   /** Continue after this position; absent at the end. */

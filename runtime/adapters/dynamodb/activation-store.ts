@@ -5,11 +5,12 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { ChatId } from "../../ids.js";
-import type {
-  ActivationHolder,
-  ActivationMarker,
-  ActivationPage,
-  ActivationStore,
+import {
+  type ActivationHolder,
+  type ActivationMarker,
+  type ActivationPage,
+  type ActivationStore,
+  activationKeyOf,
 } from "../../ports/activation-store.js";
 import { conditionalWrite, dynamoRequest } from "./client.js";
 import { type Item, num, readNumber, readString, str } from "./item-codec.js";
@@ -22,9 +23,6 @@ import { tableName } from "./tables.js";
  * Items written before markers had a holder each carry the bare chat id as their key; they are still listed
  * and can be evicted, and nothing writes them any more.
  */
-const keyOf = (chatId: string, holder: ActivationHolder): string =>
-  `${chatId}#${holder.nodeId}#${holder.incarnation}`;
-
 export class DynamoActivationStore implements ActivationStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
@@ -40,7 +38,7 @@ export class DynamoActivationStore implements ActivationStore {
         new PutItemCommand({
           TableName: this.table,
           Item: {
-            chat_id: str(keyOf(marker.chatId, marker)),
+            chat_id: str(activationKeyOf(marker.chatId, marker)),
             chat: str(marker.chatId),
             node_id: str(marker.nodeId),
             incarnation: str(marker.incarnation),
@@ -56,7 +54,7 @@ export class DynamoActivationStore implements ActivationStore {
       this.client.send(
         new DeleteItemCommand({
           TableName: this.table,
-          Key: { chat_id: str(keyOf(chatId, holder)) },
+          Key: { chat_id: str(activationKeyOf(chatId, holder)) },
           ConditionExpression: "attribute_exists(chat_id)",
         }),
       ),
@@ -71,7 +69,7 @@ export class DynamoActivationStore implements ActivationStore {
       ":at": num(marker.activatedAt),
     };
     const condition = "node_id = :node AND incarnation = :incarnation AND activated_at = :at";
-    for (const key of [keyOf(marker.chatId, marker), marker.chatId]) {
+    for (const key of [activationKeyOf(marker.chatId, marker), marker.chatId]) {
       const deleted = await conditionalWrite(`DeleteItem ${this.table}`, () =>
         this.client.send(
           new DeleteItemCommand({

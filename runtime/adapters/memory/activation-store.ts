@@ -1,28 +1,26 @@
 import type { ChatId } from "../../ids.js";
-import type {
-  ActivationHolder,
-  ActivationMarker,
-  ActivationPage,
-  ActivationStore,
+import {
+  type ActivationHolder,
+  type ActivationMarker,
+  type ActivationPage,
+  type ActivationStore,
+  activationKeyOf,
 } from "../../ports/activation-store.js";
-
-const keyOf = (chatId: string, holder: ActivationHolder): string =>
-  `${chatId}#${holder.nodeId}#${holder.incarnation}`;
 
 /** Activation markers in one process, with the DynamoDB adapter's semantics (one contract suite). */
 export class MemoryActivationStore implements ActivationStore {
   private readonly markers = new Map<string, ActivationMarker>();
 
   async hold(marker: ActivationMarker): Promise<void> {
-    this.markers.set(keyOf(marker.chatId, marker), Object.freeze({ ...marker }));
+    this.markers.set(activationKeyOf(marker.chatId, marker), Object.freeze({ ...marker }));
   }
 
   async release(chatId: ChatId, holder: ActivationHolder): Promise<boolean> {
-    return this.markers.delete(keyOf(chatId, holder));
+    return this.markers.delete(activationKeyOf(chatId, holder));
   }
 
   async evict(marker: ActivationMarker): Promise<boolean> {
-    const key = keyOf(marker.chatId, marker);
+    const key = activationKeyOf(marker.chatId, marker);
     if (this.markers.get(key)?.activatedAt !== marker.activatedAt) return false;
     return this.markers.delete(key);
   }
