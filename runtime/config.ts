@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { INGEST_DEFAULTS } from "../actors/chat-sequencer/ingest-service.js";
 import { AppError } from "./errors.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
 
@@ -161,6 +162,18 @@ export const OPTIONS = {
     description:
       "How often an ingest node looks for chats it owns whose previous holder died with unpublished messages (invariant 5); a node leaving triggers a sweep at once.",
     schema: positiveInt.min(100).default(30_000),
+  }),
+  blockMaxMessages: option({
+    env: "BLOCK_MAX_MESSAGES",
+    description:
+      "D16 group commit: most messages one block item (one conditional put) holds. Sends that arrive while a chat's write is in flight form its next block; an idle chat writes a block of one at once.",
+    schema: positiveInt.max(1_000).default(INGEST_DEFAULTS.blockMaxMessages),
+  }),
+  blockMaxBytes: option({
+    env: "BLOCK_MAX_BYTES",
+    description:
+      "D16 group commit: most bytes of content (plus 256 per message) one block holds; DynamoDB items hold at most 400 KB.",
+    schema: positiveInt.min(8_192).max(350_000).default(INGEST_DEFAULTS.blockMaxBytes),
   }),
   activationLeaseMs: option({
     env: "ACTIVATION_LEASE_MS",

@@ -9,6 +9,7 @@ import { createDynamoClient } from "./adapters/dynamodb/client.js";
 import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
 import { DynamoMessageStore } from "./adapters/dynamodb/message-store.js";
 import { DynamoRingStore } from "./adapters/dynamodb/ring-store.js";
+import { requireStorageFormat } from "./adapters/dynamodb/storage-format.js";
 import { ensureTables } from "./adapters/dynamodb/tables.js";
 import { KafkaEventLog } from "./adapters/kafka/event-log.js";
 import { MemoryConnectionRegistry } from "./adapters/memory/connection-registry.js";
@@ -80,6 +81,13 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     closers.push(async () => dynamo.destroy());
     await ensureTables(dynamo, config.tablePrefix, (line) => logger.debug(line));
     const storeOptions = { client: dynamo, tablePrefix: config.tablePrefix, clock };
+    // D16 rule 10: a table of the previous message format is migrated when this process is the only ingest
+    // node over its own embedded storage; anywhere else the operator stops the ingest nodes and migrates.
+    await requireStorageFormat({
+      ...storeOptions,
+      migrate: config.role === "all" && config.dynamodbEndpoint === undefined,
+      progress: (line) => logger.info(line),
+    });
     const messageStore = new DynamoMessageStore(storeOptions);
     const chatStore = new DynamoChatStore(storeOptions);
     const ringStore = new DynamoRingStore(storeOptions);

@@ -114,7 +114,7 @@ describe("the embedded platform", () => {
       createdAt: clock.now(),
     };
     const first = await start(config);
-    expect(await first.adapters.messageStore.appendMessages(chatId, [message])).toEqual({ written: 1 });
+    expect(await first.adapters.messageStore.appendBlock(chatId, [message])).toBe("written");
     await first.stop(0);
 
     const second = await start({ ...config, port: 0 });

@@ -148,7 +148,10 @@ async function assemble(
       })
     : undefined;
   if (ingest !== undefined) cleanup.push(() => ingest.stop());
-  if (ingest !== undefined) inspector.observeSequencers(ingest.service.host);
+  if (ingest !== undefined) {
+    inspector.observeSequencers(ingest.service.host);
+    inspector.observeWrites(ingest.service);
+  }
   // Whoever calls a chat's owner: in-process when this process is the only ingest node, else by the ring.
   const ingestApi: IngestApi = embedded && ingest !== undefined ? ingest.service : placement.router();
 

@@ -1,13 +1,17 @@
 /**
  * Named points of the write path where a test can stop a sequencer as a process crash would: the code
  * calls `hit(point)`, and a failpoint armed for that point throws `SimulatedCrash` there. Nothing is armed
- * outside tests; the seam lets crash tests hit every step boundary of ARCHITECTURE.md D2/D4 exactly.
+ * outside tests; the seam lets crash tests hit every step boundary of ARCHITECTURE.md D2/D4/D16 exactly.
  */
 export const WRITE_STEPS = [
-  "after-claim",
+  /** The batch is checked (membership, index), nothing of it is written. */
+  "after-lookup",
+  /** The block put returned; nothing is acknowledged. */
   "after-message-write",
   "after-ack-before-publication",
   "during-publication",
+  /** The block's index records are stored; `indexed_through` has not moved. */
+  "after-index-write",
 ] as const;
 export type WriteStep = (typeof WRITE_STEPS)[number];
 

@@ -34,6 +34,8 @@ import {
   type WakeResult,
 } from "./chat-sequencer.js";
 import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
+import { IndexReader } from "./index-reader.js";
+import { IndexWriter } from "./index-writer.js";
 import { MembershipReader } from "./membership-reader.js";
 import { validateAck, validatePersist, validateSync } from "./validation.js";
 
@@ -67,6 +69,8 @@ export interface IngestServiceOptions {
   readonly activations?: Omit<NonNullable<ChatSequencerOptions["activations"]>, "leaseMs"> & {
     readonly leaseMs?: number;
   };
+  /** D16: caps of one block; defaults INGEST_DEFAULTS.blockMaxMessages / blockMaxBytes. */
+  readonly blocks?: { readonly maxMessages: number; readonly maxBytes: number };
   /** Spans `durability.persist` and `durability.kafka_produce` (spec §3); default: records nothing. */
   readonly tracer?: Tracer;
   /** What the durability plane records (runtime/metrics); absent: nothing is recorded. */
@@ -78,6 +82,15 @@ export const INGEST_DEFAULTS = {
   /** Protocol §13: a client_message_id is remembered for 7 days. */
   idempotencyTtlMs: 7 * 24 * 60 * 60_000,
   recentSendsLimit: 1_000,
+  /** D16: a block holds at most this many messages … */
+  blockMaxMessages: 50,
+  /** … and this many bytes of content plus 256 per message (a DynamoDB item holds 400 KB). */
+  blockMaxBytes: 256 * 1024,
+  /** client_message_ids a sequencer holds above indexed_through before it refuses sends (rule 5). */
+  memoryLimit: 100_000,
+  /** Index records are written behind the ack once this many messages wait, or after indexDelayMs. */
+  indexBatchMessages: 256,
+  indexDelayMs: 10_000,
   publishRetryMs: 1_000,
   countersFlushMs: 30_000,
   countersFlushMessages: 1_000,
@@ -106,6 +119,12 @@ export class IngestService implements IngestApi {
     const logger = options.logger.child({ component: "ingest" });
     this.logger = logger;
     const memberships = new MembershipReader(options.chatStore);
+    const indexReader = new IndexReader(options.messageStore);
+    const indexWriter = new IndexWriter(options.messageStore);
+    const blocks = options.blocks ?? {
+      maxMessages: INGEST_DEFAULTS.blockMaxMessages,
+      maxBytes: INGEST_DEFAULTS.blockMaxBytes,
+    };
     this.ownership = options.ownership;
     this.host = new ActorHost<SequencerMessage, SequencerReply>({
       clock: options.clock,
@@ -123,6 +142,13 @@ export class IngestService implements IngestApi {
           messageStore: options.messageStore,
           chatStore: options.chatStore,
           memberships,
+          indexReader,
+          indexWriter,
+          blockMaxMessages: blocks.maxMessages,
+          blockMaxBytes: blocks.maxBytes,
+          memoryLimit: INGEST_DEFAULTS.memoryLimit,
+          indexBatchMessages: INGEST_DEFAULTS.indexBatchMessages,
+          indexDelayMs: INGEST_DEFAULTS.indexDelayMs,
           eventLog,
           clock: options.clock,
           ids: options.ids,
@@ -189,6 +215,16 @@ export class IngestService implements IngestApi {
         throw error;
       },
     );
+  }
+
+  /** Where each active sequencer is in its write cycle (D16), by chat: for the inspector. */
+  writeCycles(): ReadonlyMap<string, string> {
+    const states = new Map<string, string>();
+    for (const chatId of this.host.activeKeys()) {
+      const state = this.sequencerOf(chatId as ChatId)?.position.writeCycle;
+      if (state !== undefined) states.set(chatId, state);
+    }
+    return states;
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {

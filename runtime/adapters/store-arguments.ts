@@ -12,8 +12,9 @@ export const MAX_READ_LIMIT = 1000;
 const callerError = (message: string, details: Record<string, unknown>): AppError =>
   new AppError("INTERNAL_ERROR", message, { details, public: false });
 
-/** A batch of `appendMessages`: one chat, ascending consecutive sequences (the shape D2's fencing relies on). */
-export function checkAppendBatch(chatId: ChatId, messages: readonly StoredMessage[]): void {
+/** A block (D16): at least one message, one chat, ascending consecutive sequences. */
+export function checkBlock(chatId: ChatId, messages: readonly StoredMessage[]): void {
+  if (messages.length === 0) throw callerError("a block holds at least one message", { chatId });
   let previous: number | undefined;
   for (const message of messages) {
     if (message.chatId !== chatId) {
@@ -66,11 +67,11 @@ export function checkPageLimit(limit: number): void {
 export const isInForce = (record: { readonly expiresAt: number }, now: number): boolean =>
   record.expiresAt >= now;
 
-/**
- * Whether a stored idempotency record is the given one (a repeated put of one record, e.g. an SDK retry of a
- * put that landed), as opposed to another attempt at the same client_message_id.
- */
-export const isSameIdempotencyRecord = (
-  stored: { readonly messageId: string; readonly sequence: number },
-  given: { readonly messageId: string; readonly sequence: number },
-): boolean => stored.messageId === given.messageId && stored.sequence === given.sequence;
+/** `indexedThrough` moves by compare-and-set between positions: non-negative safe integers. */
+export function checkIndexedThrough(from: number, to: number): void {
+  for (const value of [from, to]) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw callerError("indexed_through values must be non-negative integers", { from, to });
+    }
+  }
+}

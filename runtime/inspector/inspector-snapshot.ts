@@ -10,6 +10,8 @@ export interface SnapshotSources {
   readonly registry: ActorRegistry;
   /** This process's fanout worker, when it runs one: its in-flight records are the live delivery machines. */
   readonly fanout: () => FanoutWorker | undefined;
+  /** Where each active sequencer of this process is in its write cycle (D16), by chat. */
+  readonly writes: () => ReadonlyMap<string, string>;
   readonly ring: RingOverview;
   readonly node: { readonly nodeId: string; readonly role: string };
   readonly now: () => number;
@@ -50,17 +52,27 @@ export function actorFilterOf(params: URLSearchParams): ActorFilter {
 
 export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorFilter): Promise<unknown> {
   const deliveries = deliveriesOf(sources.fanout());
+  const writes = sources.writes();
+  const writeCounts: Record<string, number> = {};
+  for (const state of writes.values()) writeCounts[state] = (writeCounts[state] ?? 0) + 1;
   const machines = SERVER_MACHINES.map((drawn) => {
-    const live = drawn.kind === "delivery" ? deliveries.inFlight.length : sources.registry.size(drawn.kind);
+    const live =
+      drawn.kind === "write"
+        ? { live: writes.size, counts: writeCounts, ended: {} }
+        : drawn.kind === "delivery"
+          ? { live: deliveries.inFlight.length, counts: deliveries.counts, ended: deliveries.ended }
+          : {
+              live: sources.registry.size(drawn.kind),
+              counts: sources.registry.counts(drawn.kind),
+              ended: sources.registry.ended(drawn.kind),
+            };
     return {
       kind: drawn.kind,
       name: drawn.name,
       title: drawn.title,
       source: drawn.source,
       diagram: `/inspector/machines/${drawn.name}.svg`,
-      live,
-      counts: drawn.kind === "delivery" ? deliveries.counts : sources.registry.counts(drawn.kind),
-      ended: drawn.kind === "delivery" ? deliveries.ended : sources.registry.ended(drawn.kind),
+      ...live,
     };
   });
   const listed = sources.registry.list(filter);
@@ -74,6 +86,14 @@ export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorF
       total++;
       if (actors.length < filter.limit)
         actors.push({ kind: "delivery", key, state: record.state, watchable: false });
+    }
+  }
+  if (filter.kind === undefined || filter.kind === "write") {
+    for (const [key, state] of writes) {
+      if (filter.key !== undefined && !key.includes(filter.key)) continue;
+      if (filter.state !== undefined && filter.state !== state) continue;
+      total++;
+      if (actors.length < filter.limit) actors.push({ kind: "write", key, state, watchable: false });
     }
   }
   let ring: unknown;

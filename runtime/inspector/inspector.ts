@@ -39,6 +39,8 @@ export interface Inspector {
   }): void;
   /** Shows the in-flight records of a fanout worker as live delivery machines. */
   observeFanout(worker: FanoutWorker): void;
+  /** Shows where each active sequencer is in its write cycle (D16). */
+  observeWrites(source: { writeCycles(): ReadonlyMap<string, string> }): void;
   readonly route: Route;
   /** Serves `/inspector/ws` on the server's upgrade event. */
   attach(server: Server): void;
@@ -52,6 +54,7 @@ const RING_CHAT_CACHE_MS = 15_000;
 export function createInspector(options: InspectorOptions): Inspector {
   const registry = new ActorRegistry(options.clock);
   let fanout: FanoutWorker | undefined;
+  let writes: { writeCycles(): ReadonlyMap<string, string> } | undefined;
   const stops: Array<() => void> = [];
   const ring = new RingOverview({
     admin: options.placement.admin,
@@ -76,8 +79,18 @@ export function createInspector(options: InspectorOptions): Inspector {
     observeFanout: (worker) => {
       fanout = worker;
     },
+    observeWrites: (source) => {
+      writes = source;
+    },
     route: inspectorRoute(
-      { registry, fanout: () => fanout, ring, node: options.node, now: () => options.clock.now() },
+      {
+        registry,
+        fanout: () => fanout,
+        writes: () => writes?.writeCycles() ?? new Map(),
+        ring,
+        node: options.node,
+        now: () => options.clock.now(),
+      },
       options.access,
     ),
     attach: (server) => socket.attach(server),

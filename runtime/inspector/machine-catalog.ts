@@ -1,10 +1,11 @@
 import type { AnyStateMachine } from "xstate";
 import { sequencerLifecycleMachine } from "../../actors/chat-sequencer/lifecycle.machine.js";
+import { writeCycleMachine } from "../../actors/chat-sequencer/write-cycle.machine.js";
 import { connectionMachine } from "../../actors/connection/connection.machine.js";
 import { deliveryMachine } from "../../actors/fanout/delivery.machine.js";
 
 /** What kind of live actor a machine models in a running process (the inspector counts them). */
-export const ACTOR_KINDS = ["sequencer", "connection", "delivery"] as const;
+export const ACTOR_KINDS = ["sequencer", "write", "connection", "delivery"] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 
 export interface DrawnMachine {
@@ -28,6 +29,13 @@ export const SERVER_MACHINES: readonly ServerMachine[] = [
     title: "Chat sequencer lifecycle",
     source: "actors/chat-sequencer/lifecycle.machine.ts",
     machine: sequencerLifecycleMachine,
+  },
+  {
+    kind: "write",
+    name: "chat-sequencer-write-cycle",
+    title: "Chat sequencer write cycle (D16)",
+    source: "actors/chat-sequencer/write-cycle.machine.ts",
+    machine: writeCycleMachine,
   },
   {
     kind: "connection",

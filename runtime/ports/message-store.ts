@@ -2,11 +2,14 @@ import type { ChatId, MessageId, Sequence, UserId } from "../ids.js";
 
 /**
  * The durability plane's storage (tables `messages`, `idempotency_keys`, `chat_counters`, `delivery_state`).
- * Every write is a conditional write (D2): nothing here ever overwrites a message, lowers a counter or a
- * delivery state. No multi-item transactions: each method is a sequence of single-item conditional writes,
+ * Nothing here ever overwrites a message, lowers a counter or a delivery state. No multi-item transactions,
  * so the same code runs on DynamoDB and dynalite.
  *
- * Reads of messages and counters are strongly consistent. Times are epoch milliseconds.
+ * D16 (group commit): messages are stored in *blocks*, one item per batch a sequencer committed, keyed by the
+ * block's first sequence and put with `attribute_not_exists`. `idempotency_keys` is an index of
+ * `(chat, client_message_id) -> (sequence, message_id)` written behind the block, from stored blocks only;
+ * `chat_counters.indexed_through` says up to which sequence it is complete. Reads of messages, counters and
+ * the index are strongly consistent. Times are epoch milliseconds.
  */
 export const CONTENT_TYPES = ["text/plain"] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
@@ -22,42 +25,50 @@ export interface StoredMessage {
   readonly createdAt: number;
 }
 
-/** `(chat_id, client_message_id) -> (sequence, message_id)`: the durable half of the dedup of D2. */
+/**
+ * One item of `messages`: consecutive messages of one chat, committed by one conditional put. An item of the
+ * per-message format (before D16) reads as a block of one, marked `legacy`.
+ */
+export interface MessageBlock {
+  readonly chatId: ChatId;
+  readonly firstSequence: Sequence;
+  readonly lastSequence: Sequence;
+  /** Ascending, consecutive, from firstSequence to lastSequence. */
+  readonly messages: readonly StoredMessage[];
+  readonly legacy?: true;
+}
+
+/** An index record: `(chat_id, client_message_id) -> (sequence, message_id)`, made from a stored message. */
 export interface IdempotencyRecord {
   readonly chatId: ChatId;
   readonly clientMessageId: string;
   readonly messageId: MessageId;
   readonly sequence: Sequence;
   readonly createdAt: number;
-  /** D12: reads ignore records past this time; a put may replace an expired record. */
+  /** D12/D16 rule 8: the message's created_at + 7 days; reads ignore records past it, none is written past it. */
   readonly expiresAt: number;
 }
 
+export interface IndexKey {
+  readonly chatId: ChatId;
+  readonly clientMessageId: string;
+}
+
 /**
- * Per-chat counters. `highWater` is a lower bound of the chat's tail that speeds activation (the true tail is
- * found by reading messages above it); `publishedThrough` is the outbox position of D4: every sequence up to
- * it has been published to the event log.
+ * Per-chat counters. `highWater` is a lower bound of the chat's tail; `publishedThrough` is the outbox
+ * position of D4: every sequence up to it has been published to the event log; `indexedThrough` (D16) is the
+ * position up to which every stored message has its index record.
  */
 export interface ChatCounters {
   readonly chatId: ChatId;
   readonly highWater: number;
   readonly publishedThrough: number;
+  readonly indexedThrough: number;
   readonly updatedAt: number;
 }
 
-export interface AppendResult {
-  /** How many messages, from the front of the batch, were written. */
-  readonly written: number;
-  /** The first sequence that another writer already holds (D2 fencing); absent when all were written. */
-  readonly conflictAt?: Sequence;
-  /**
-   * Messages of the written prefix that were already stored under the same message_id (an earlier attempt
-   * whose reply was lost, or a twin owner continuing the same claim), as stored: their content and
-   * created_at are what readers see, so they are what the writer must acknowledge and publish. Absent when
-   * every message was written by this call.
-   */
-  readonly landedBefore?: readonly StoredMessage[];
-}
+/** What a block put did: stored it, or found its key taken (another owner extended the chain). */
+export type BlockPutOutcome = "written" | "taken";
 
 export interface MessageRange {
   /** Only sequences strictly greater than this. */
@@ -77,11 +88,21 @@ export interface DeliveryState {
 
 export interface MessageStore {
   /**
-   * Writes messages of one chat, given in ascending consecutive sequence order, each only if its
-   * `(chat_id, sequence)` is free. Stops at the first sequence that is taken and reports it; never overwrites.
-   * Shaped as a batch so that a later adapter may commit a run of messages with one conditional write.
+   * D16: puts one block (messages of one chat in ascending consecutive sequence order, at least one) under the
+   * key of its first sequence, only if that key is free. "taken" when it is not; nothing is ever overwritten.
+   * A failure other than the condition throws, and then whether the block landed is unknown: the caller
+   * reads the chain again before deciding anything (D16 rule 6).
    */
-  appendMessages(chatId: ChatId, messages: readonly StoredMessage[]): Promise<AppendResult>;
+  appendBlock(chatId: ChatId, messages: readonly StoredMessage[]): Promise<BlockPutOutcome>;
+
+  /**
+   * Every block that holds a sequence greater than `after`, ascending by first sequence: the block containing
+   * `after + 1` (found without assuming a block size, rule 7) and all blocks after it.
+   */
+  readBlocksAfter(chatId: ChatId, after: number): Promise<MessageBlock[]>;
+
+  /** The last sequence of the block with the greatest first sequence (the chain's tail), 0 when none. */
+  readTail(chatId: ChatId): Promise<number>;
 
   getMessage(chatId: ChatId, sequence: Sequence): Promise<StoredMessage | undefined>;
 
@@ -89,26 +110,16 @@ export interface MessageStore {
   readMessages(chatId: ChatId, range: MessageRange): Promise<StoredMessage[]>;
 
   /**
-   * Creates each record only if no unexpired record exists for its key. Returns the records that already
-   * existed (the stored ones, not the given ones), so a caller learns the original sequence of a retry.
+   * The index records in force of the given keys, strongly consistent (rule 4: a key is absent only when such a
+   * read says so). Keys of any chats; the order of the result is unspecified.
    */
-  putIdempotencyRecords(records: readonly IdempotencyRecord[]): Promise<IdempotencyRecord[]>;
+  getIndexRecords(keys: readonly IndexKey[]): Promise<IdempotencyRecord[]>;
 
   /**
-   * Compare-and-set of a claim whose sequence another writer took (D2 fencing): points the unexpired record
-   * of `(chatId, clientMessageId)` from `fromSequence` to `toSequence` only if it still holds `fromSequence`.
-   * Returns the record as stored afterwards (moved by us, or by whoever moved it first), or undefined when no
-   * record is in force.
+   * Stores index records (made from stored messages only), replacing a record of the same key. Records already
+   * expired are skipped (rule 8). Resolves only once every record is stored; throws otherwise.
    */
-  moveIdempotencyRecord(
-    chatId: ChatId,
-    clientMessageId: string,
-    fromSequence: Sequence,
-    toSequence: Sequence,
-  ): Promise<IdempotencyRecord | undefined>;
-
-  /** The unexpired record (eventually consistent read), or undefined. */
-  getIdempotencyRecord(chatId: ChatId, clientMessageId: string): Promise<IdempotencyRecord | undefined>;
+  putIndexRecords(records: readonly IdempotencyRecord[]): Promise<void>;
 
   getCounters(chatId: ChatId): Promise<ChatCounters | undefined>;
 
@@ -120,6 +131,12 @@ export interface MessageStore {
     chatId: ChatId,
     advance: { readonly highWater?: number; readonly publishedThrough?: number },
   ): Promise<ChatCounters>;
+
+  /**
+   * D16 rule 3: sets `indexedThrough` to `to` only if it is stored as `from` (a missing item or field counts
+   * as 0). Returns the counters as stored afterwards: moved by this call, or as another writer left them.
+   */
+  compareAndSetIndexedThrough(chatId: ChatId, from: number, to: number): Promise<ChatCounters>;
 
   /**
    * D8: `SET last_acked_sequence = :s IF attribute_not_exists(...) OR last_acked_sequence < :s`.

@@ -52,6 +52,7 @@ export function createIngestRole(options: {
     logger,
     producerId: config.nodeId,
     activations: { store: adapters.activations, ...holder, leaseMs: config.activationLeaseMs },
+    blocks: { maxMessages: config.blockMaxMessages, maxBytes: config.blockMaxBytes },
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(embedded ? {} : { ownership: { check: (chatId) => ownership?.check(chatId) } }),

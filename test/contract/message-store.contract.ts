@@ -51,83 +51,102 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       await fixture?.cleanup();
     });
 
-    describe("messages", () => {
-      it("appended messages are read back exactly as written", async () => {
+    /** A chat's blocks (D16) of the given sizes, one after another from sequence 1. */
+    async function chain(chatId: ChatId, sizes: readonly number[]): Promise<StoredMessage[]> {
+      const all: StoredMessage[] = [];
+      for (const size of sizes) {
+        const block = messages(chatId, all.length + 1, all.length + size);
+        expect(await store.appendBlock(chatId, block)).toBe("written");
+        all.push(...block);
+      }
+      return all;
+    }
+
+    describe("blocks (D16)", () => {
+      it("a block is read back exactly as written, message by message and as a block", async () => {
         const chatId = ids.chat();
-        const batch = messages(chatId, 1, 3);
-        expect(await store.appendMessages(chatId, batch)).toEqual({ written: 3 });
-        for (const written of batch)
+        const block = messages(chatId, 1, 3);
+        expect(await store.appendBlock(chatId, block)).toBe("written");
+        for (const written of block)
           expect(await store.getMessage(chatId, written.sequence)).toEqual(written);
         expect(await store.getMessage(chatId, seq(4))).toBeUndefined();
         expect(await store.getMessage(ids.chat(), seq(1))).toBeUndefined();
+        expect(await store.readBlocksAfter(chatId, 0)).toEqual([
+          { chatId, firstSequence: 1, lastSequence: 3, messages: block },
+        ]);
+        expect(await store.readTail(chatId)).toBe(3);
+        expect(await store.readTail(ids.chat())).toBe(0);
       });
 
-      it("a second writer of a taken sequence gets conflictAt and the first content stays (invariant 1)", async () => {
+      it("a second put at a taken first sequence is refused and the first block stays (invariant 1)", async () => {
         const chatId = ids.chat();
-        const first = message(chatId, 1, "first owner");
-        const second = message(chatId, 1, "stale owner");
-        expect(await store.appendMessages(chatId, [first])).toEqual({ written: 1 });
-        expect(await store.appendMessages(chatId, [second])).toEqual({ written: 0, conflictAt: 1 });
-        expect(await store.getMessage(chatId, seq(1))).toEqual(first);
+        const first = [message(chatId, 1, "first owner"), message(chatId, 2, "first owner")];
+        const second = [message(chatId, 1, "stale owner")];
+        expect(await store.appendBlock(chatId, first)).toBe("written");
+        expect(await store.appendBlock(chatId, second)).toBe("taken");
+        expect(await store.readMessages(chatId, { limit: 10, order: "asc" })).toEqual(first);
       });
 
-      it("a batch stops at the first taken sequence and writes nothing after it", async () => {
+      it("only an equal key conflicts (attribute_not_exists): a put inside another block is not refused", async () => {
+        // Rule 1 keeps writers from ever doing this; the store must not pretend to stop it.
         const chatId = ids.chat();
-        const taken = message(chatId, 3, "already there");
-        await store.appendMessages(chatId, [taken]);
-        expect(await store.appendMessages(chatId, messages(chatId, 1, 5))).toEqual({
-          written: 2,
-          conflictAt: 3,
-        });
-        expect(await store.getMessage(chatId, seq(3))).toEqual(taken);
-        expect(await store.getMessage(chatId, seq(4))).toBeUndefined();
-        expect(await store.getMessage(chatId, seq(5))).toBeUndefined();
+        await store.appendBlock(chatId, messages(chatId, 1, 3));
+        expect(await store.appendBlock(chatId, [message(chatId, 2, "overlapping")])).toBe("written");
+        expect((await store.readBlocksAfter(chatId, 0)).map((block) => block.firstSequence)).toEqual([1, 2]);
+        // Reads still never show a sequence twice.
         expect(sequencesOf(await store.readMessages(chatId, { limit: 10, order: "asc" }))).toEqual([1, 2, 3]);
       });
 
-      it("appending the very same messages again (a retry of a write that landed) is not a conflict", async () => {
+      it("concurrent puts at one first sequence: exactly one is written and its content is stored", async () => {
         const chatId = ids.chat();
-        const batch = messages(chatId, 1, 2);
-        await store.appendMessages(chatId, batch.slice(0, 1));
-        expect(await store.appendMessages(chatId, batch)).toEqual({ written: 2, landedBefore: [batch[0]] });
-        expect(await store.getMessage(chatId, seq(2))).toEqual(batch[1]);
-      });
-
-      it("a message found under its message_id is reported as stored, not as given (a twin owner wrote it)", async () => {
-        const chatId = ids.chat();
-        const [original] = messages(chatId, 1, 1);
-        if (original === undefined) throw new Error("no message");
-        await store.appendMessages(chatId, [original]);
-        const twin = { ...original, content: "the retry's content", createdAt: original.createdAt + 5_000 };
-        expect(await store.appendMessages(chatId, [twin])).toEqual({ written: 1, landedBefore: [original] });
-        expect(await store.getMessage(chatId, seq(1))).toEqual(original);
-      });
-
-      it("an empty batch writes nothing and succeeds", async () => {
-        expect(await store.appendMessages(ids.chat(), [])).toEqual({ written: 0 });
-      });
-
-      it("concurrent writers of one sequence: exactly one wins and its content is stored", async () => {
-        const chatId = ids.chat();
-        const candidates = Array.from({ length: 8 }, (_, index) => message(chatId, 1, `writer ${index}`));
-        const results = await Promise.all(candidates.map((m) => store.appendMessages(chatId, [m])));
-        const winners = results.flatMap((result, index) => (result.written === 1 ? [index] : []));
+        const candidates = Array.from({ length: 8 }, (_, index) => [message(chatId, 1, `writer ${index}`)]);
+        const results = await Promise.all(candidates.map((block) => store.appendBlock(chatId, block)));
+        const winners = results.flatMap((result, index) => (result === "written" ? [index] : []));
         expect(winners).toHaveLength(1);
-        expect(results.filter((result) => result.conflictAt === 1)).toHaveLength(7);
-        expect(await store.getMessage(chatId, seq(1))).toEqual(candidates[winners[0] ?? -1]);
+        expect(await store.getMessage(chatId, seq(1))).toEqual(candidates[winners[0] ?? -1]?.[0]);
       });
 
-      it("a batch of another chat, with a gap or out of order is refused before anything is written", async () => {
+      it("an empty block, a block of another chat, with a gap or out of order is refused before anything is written", async () => {
         const chatId = ids.chat();
         const refused = [
+          [],
           [message(chatId, 1), message(ids.chat(), 2)],
           [message(chatId, 1), message(chatId, 3)],
           [message(chatId, 2), message(chatId, 1)],
         ];
-        for (const batch of refused) {
-          await expect(store.appendMessages(chatId, batch)).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
+        for (const block of refused) {
+          await expect(store.appendBlock(chatId, block)).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
         }
-        expect(await store.getMessage(chatId, seq(1))).toBeUndefined();
+        expect(await store.readTail(chatId)).toBe(0);
+      });
+
+      it("rule 7: reads never assume a block size (blocks of 1, 3 and 50 mixed)", async () => {
+        const chatId = ids.chat();
+        const all = await chain(chatId, [1, 3, 50, 1, 3]);
+        const expectRange = async (range: Parameters<MessageStore["readMessages"]>[1], expected: number[]) =>
+          expect(sequencesOf(await store.readMessages(chatId, range))).toEqual(expected);
+        const span = (from: number, to: number) =>
+          from <= to
+            ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
+            : Array.from({ length: from - to + 1 }, (_, i) => from - i);
+        // After a sequence in the middle of a block: the block holding the next one is found first.
+        await expectRange({ after: 2, limit: 3, order: "asc" }, [3, 4, 5]);
+        await expectRange({ after: 10, limit: 5, order: "asc" }, span(11, 15));
+        await expectRange({ after: 54, limit: 10, order: "asc" }, span(55, 58));
+        await expectRange({ after: 3, before: 7, limit: 10, order: "asc" }, [4, 5, 6]);
+        await expectRange({ after: 0, limit: 1000, order: "asc" }, span(1, 58));
+        await expectRange({ before: 30, limit: 4, order: "desc" }, [29, 28, 27, 26]);
+        await expectRange({ before: 58, after: 53, limit: 10, order: "desc" }, [57, 56, 55, 54]);
+        await expectRange({ limit: 2, order: "desc" }, [58, 57]);
+        expect(await store.getMessage(chatId, seq(30))).toEqual(all[29]);
+        const after = await store.readBlocksAfter(chatId, 20);
+        expect(after.map((block) => [block.firstSequence, block.lastSequence])).toEqual([
+          [5, 54],
+          [55, 55],
+          [56, 58],
+        ]);
+        expect(await store.readBlocksAfter(chatId, 58)).toEqual([]);
+        expect(await store.readTail(chatId)).toBe(58);
       });
     });
 
@@ -135,10 +154,9 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       let chatId: ChatId;
       beforeAll(async () => {
         chatId = ids.chat();
-        await store.appendMessages(chatId, messages(chatId, 1, 10));
+        await chain(chatId, [2, 1, 4, 3]);
         // Another chat's messages never leak into the range.
-        const other = ids.chat();
-        await store.appendMessages(other, messages(other, 1, 3));
+        await chain(ids.chat(), [3]);
       });
 
       it("reads ascending after a sequence, at most limit", async () => {
@@ -181,8 +199,8 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
 
       it("gaps are kept: a range returns only sequences that exist", async () => {
         const gappy = ids.chat();
-        await store.appendMessages(gappy, messages(gappy, 1, 2));
-        await store.appendMessages(gappy, [message(gappy, 5)]);
+        await store.appendBlock(gappy, messages(gappy, 1, 2));
+        await store.appendBlock(gappy, [message(gappy, 5)]);
         expect(sequencesOf(await store.readMessages(gappy, { after: 1, limit: 10, order: "asc" }))).toEqual([
           2, 5,
         ]);
@@ -197,108 +215,88 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       });
     });
 
-    describe("idempotency records (D2, D12)", () => {
-      it("a put creates the record and get returns it", async () => {
+    describe("the index of client_message_ids (D16, D12)", () => {
+      const key = (r: { chatId: ChatId; clientMessageId: string }) => ({
+        chatId: r.chatId,
+        clientMessageId: r.clientMessageId,
+      });
+
+      it("a put record is read back; absent keys are absent", async () => {
         const created = record(ids.chat(), "c-1", 1);
-        expect(await store.putIdempotencyRecords([created])).toEqual([]);
-        expect(await store.getIdempotencyRecord(created.chatId, "c-1")).toEqual(created);
-        expect(await store.getIdempotencyRecord(created.chatId, "c-2")).toBeUndefined();
+        await store.putIndexRecords([created]);
+        expect(
+          await store.getIndexRecords([key(created), { chatId: created.chatId, clientMessageId: "c-2" }]),
+        ).toEqual([created]);
       });
 
-      it("a retry with another sequence returns the stored original and keeps it (invariant 2)", async () => {
+      it("a record of the same key replaces the stored one (records are made from stored messages only)", async () => {
         const chatId = ids.chat();
-        const original = record(chatId, "retry", 7);
-        await store.putIdempotencyRecords([original]);
-        const retry = record(chatId, "retry", 9);
-        expect(await store.putIdempotencyRecords([retry])).toEqual([original]);
-        expect(await store.getIdempotencyRecord(chatId, "retry")).toEqual(original);
+        await store.putIndexRecords([record(chatId, "again", 3)]);
+        const later = record(chatId, "again", 9);
+        await store.putIndexRecords([later]);
+        expect(await store.getIndexRecords([key(later)])).toEqual([later]);
       });
 
-      it("putting the very same record again (a retry of a put that landed) reports nothing", async () => {
-        const created = record(ids.chat(), "same", 3);
-        await store.putIdempotencyRecords([created]);
-        expect(await store.putIdempotencyRecords([created])).toEqual([]);
-        expect(await store.getIdempotencyRecord(created.chatId, "same")).toEqual(created);
-      });
-
-      it("a batch returns only the records that already existed, as stored, and creates the others", async () => {
+      it("rule 8: an expired record is never written, and one that expired is invisible", async () => {
         const chatId = ids.chat();
-        const existing = record(chatId, "b", 2);
-        await store.putIdempotencyRecords([existing]);
-        const batch = [record(chatId, "a", 10), record(chatId, "b", 11), record(chatId, "c", 12)];
-        expect(await store.putIdempotencyRecords(batch)).toEqual([existing]);
-        expect((await store.getIdempotencyRecord(chatId, "a"))?.sequence).toBe(10);
-        expect((await store.getIdempotencyRecord(chatId, "c"))?.sequence).toBe(12);
-      });
-
-      it("an expired record is invisible to get and a put replaces it", async () => {
-        const chatId = ids.chat();
-        await store.putIdempotencyRecords([record(chatId, "old", 1, 1_000)]);
-        fixture.clock.advance(1_001);
-        expect(await store.getIdempotencyRecord(chatId, "old")).toBeUndefined();
-        const replacement = record(chatId, "old", 2);
-        expect(await store.putIdempotencyRecords([replacement])).toEqual([]);
-        expect(await store.getIdempotencyRecord(chatId, "old")).toEqual(replacement);
-      });
-
-      it("a record is still in force at exactly its expiry time", async () => {
-        const chatId = ids.chat();
-        const original = record(chatId, "edge", 1, 1_000);
-        await store.putIdempotencyRecords([original]);
+        const lapsing = record(chatId, "lapsing", 1, 1_000);
+        await store.putIndexRecords([lapsing, record(chatId, "expired", 2, -1)]);
+        expect(await store.getIndexRecords([key(lapsing), { chatId, clientMessageId: "expired" }])).toEqual([
+          lapsing,
+        ]);
         fixture.clock.advance(1_000);
-        expect(await store.getIdempotencyRecord(chatId, "edge")).toEqual(original);
-        expect(await store.putIdempotencyRecords([record(chatId, "edge", 2)])).toEqual([original]);
+        // Still in force at exactly its expiry time.
+        expect(await store.getIndexRecords([key(lapsing)])).toEqual([lapsing]);
+        fixture.clock.advance(1);
+        expect(await store.getIndexRecords([key(lapsing)])).toEqual([]);
       });
 
-      it("concurrent puts of one key: one record is created and every other caller learns it", async () => {
-        const chatId = ids.chat();
-        const candidates = Array.from({ length: 6 }, (_, index) => record(chatId, "race", index + 1));
-        const results = await Promise.all(
-          candidates.map((candidate) => store.putIdempotencyRecords([candidate])),
+      it("many keys of many chats in one call: more than one BatchGetItem (100) and BatchWriteItem (25)", async () => {
+        const records = Array.from({ length: 130 }, (_, index) =>
+          record(ids.chat(), `many-${index}`, index + 1),
         );
-        const stored = await store.getIdempotencyRecord(chatId, "race");
-        expect(results.filter((existing) => existing.length === 0)).toHaveLength(1);
-        expect(candidates).toContainEqual(stored);
-        for (const existing of results.filter((list) => list.length > 0)) expect(existing).toEqual([stored]);
+        await store.putIndexRecords(records);
+        const found = await store.getIndexRecords(records.map(key));
+        const byKey = (r: { chatId: string; clientMessageId: string }) => `${r.chatId}/${r.clientMessageId}`;
+        expect(found.map(byKey).sort()).toEqual(records.map(byKey).sort());
+        expect(await store.getIndexRecords([])).toEqual([]);
       });
     });
 
-    describe("moving a claim whose sequence another writer took (D2 fencing)", () => {
-      it("moves the record only while it still holds the expected sequence", async () => {
+    describe("indexed_through (D16 rule 3)", () => {
+      it("moves by compare-and-set from the stored value (missing counts as 0) and reports the stored counters", async () => {
         const chatId = ids.chat();
-        const claim = record(chatId, "moved", 4);
-        await store.putIdempotencyRecords([claim]);
-        expect(await store.moveIdempotencyRecord(chatId, "moved", seq(4), seq(6))).toEqual({
-          ...claim,
-          sequence: 6,
-        });
-        // A second mover that still believes in 4 learns where the record went, and changes nothing.
-        expect(await store.moveIdempotencyRecord(chatId, "moved", seq(4), seq(9))).toEqual({
-          ...claim,
-          sequence: 6,
-        });
-        expect((await store.getIdempotencyRecord(chatId, "moved"))?.sequence).toBe(6);
+        expect(await store.compareAndSetIndexedThrough(chatId, 0, 5)).toMatchObject({ indexedThrough: 5 });
+        // A stale mover changes nothing and learns the stored value.
+        expect(await store.compareAndSetIndexedThrough(chatId, 0, 3)).toMatchObject({ indexedThrough: 5 });
+        expect(await store.compareAndSetIndexedThrough(chatId, 5, 9)).toMatchObject({ indexedThrough: 9 });
+        expect(await store.getCounters(chatId)).toMatchObject({ indexedThrough: 9, highWater: 0 });
       });
 
-      it("concurrent movers from one sequence: exactly one target wins and everybody sees it", async () => {
+      it("concurrent movers from one value: exactly one wins and every caller sees the stored value", async () => {
         const chatId = ids.chat();
-        await store.putIdempotencyRecords([record(chatId, "contended", 2)]);
-        const targets = [5, 6, 7, 8, 9];
+        const targets = [4, 6, 8, 10];
         const results = await Promise.all(
-          targets.map((to) => store.moveIdempotencyRecord(chatId, "contended", seq(2), seq(to))),
+          targets.map((to) => store.compareAndSetIndexedThrough(chatId, 0, to)),
         );
-        const stored = await store.getIdempotencyRecord(chatId, "contended");
-        expect(targets).toContain(stored?.sequence);
-        for (const result of results) expect(result?.sequence).toBe(stored?.sequence);
+        const stored = (await store.getCounters(chatId))?.indexedThrough;
+        expect(targets).toContain(stored);
+        for (const result of results) expect(result.indexedThrough).toBe(stored);
       });
 
-      it("answers undefined for a missing or expired record and does not create one", async () => {
+      it("the other counters and indexed_through leave each other alone", async () => {
         const chatId = ids.chat();
-        expect(await store.moveIdempotencyRecord(chatId, "none", seq(1), seq(2))).toBeUndefined();
-        await store.putIdempotencyRecords([record(chatId, "lapsed", 1, 1_000)]);
-        fixture.clock.advance(1_001);
-        expect(await store.moveIdempotencyRecord(chatId, "lapsed", seq(1), seq(2))).toBeUndefined();
-        expect(await store.getIdempotencyRecord(chatId, "none")).toBeUndefined();
+        await store.advanceCounters(chatId, { highWater: 7, publishedThrough: 4 });
+        expect(await store.compareAndSetIndexedThrough(chatId, 0, 6)).toMatchObject({
+          highWater: 7,
+          publishedThrough: 4,
+          indexedThrough: 6,
+        });
+        expect(await store.advanceCounters(chatId, { highWater: 9 })).toMatchObject({
+          highWater: 9,
+          publishedThrough: 4,
+          indexedThrough: 6,
+        });
       });
     });
 
@@ -310,7 +308,7 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       it("the first advance creates the counters with the field not given at 0", async () => {
         const chatId = ids.chat();
         const now = fixture.clock.now();
-        const expected = { chatId, highWater: 5, publishedThrough: 0, updatedAt: now };
+        const expected = { chatId, highWater: 5, publishedThrough: 0, indexedThrough: 0, updatedAt: now };
         expect(await store.advanceCounters(chatId, { highWater: 5 })).toEqual(expected);
         expect(await store.getCounters(chatId)).toEqual(expected);
       });

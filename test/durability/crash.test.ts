@@ -7,7 +7,7 @@ import {
   WRITE_STEPS,
   type WriteStep,
 } from "../../actors/chat-sequencer/failpoints.js";
-import type { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
+import { INGEST_DEFAULTS, type IngestService } from "../../actors/chat-sequencer/ingest-service.js";
 import { isAppError } from "../../runtime/errors.js";
 import {
   decodeEnvelope,
@@ -17,7 +17,6 @@ import {
 import { type ChatId, toSequence, type UserId } from "../../runtime/ids.js";
 import type { PersistRequest, PersistResult } from "../../runtime/ingest-api.js";
 import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
-import type { IdempotencyRecord } from "../../runtime/ports/message-store.js";
 import { TOPICS } from "../../runtime/topics.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
@@ -27,7 +26,11 @@ const dynamodb = engineEndpoint("dynamodb");
 const kafka = engineEndpoint("kafka");
 
 /** The steps at which the client has its ack when the crash comes (D1: the message is already durable). */
-const ACKED_STEPS: readonly WriteStep[] = ["after-ack-before-publication", "during-publication"];
+const ACKED_STEPS: readonly WriteStep[] = [
+  "after-ack-before-publication",
+  "during-publication",
+  "after-index-write",
+];
 
 /** An ArmedFailpoints that also records where it crashed: the publication crash comes after the ack. */
 class CrashRecorder implements Failpoints {
@@ -113,8 +116,8 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
   interface Crash {
     /** What the crashed runtime answered the send: a result for the acked steps, an error before. */
     readonly outcome: PersistResult | unknown;
-    /** The claim as the crash left it. */
-    readonly claim: IdempotencyRecord;
+    /** The message_id stored for the send, when the crash came after its block put. */
+    readonly messageId: string | undefined;
   }
 
   /**
@@ -143,6 +146,8 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
       (error: unknown) => error,
     );
     const sequence = warmUp.length + 1;
+    // The index is written behind the ack once its pause has passed.
+    if (step === "after-index-write") fixture.clock.advance(INGEST_DEFAULTS.indexDelayMs);
     if (ACKED_STEPS.includes(step)) {
       expect(outcome).toMatchObject({ sequence, deduplicated: false });
     } else {
@@ -153,12 +158,21 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
     abandon(doomed);
 
     // The crash left exactly the state of its step boundary behind.
-    const claim = await fixture.messageStore.getIdempotencyRecord(chatId, clientMessageId);
-    expect(claim?.sequence).toBe(sequence);
     const stored = await fixture.messageStore.getMessage(chatId, toSequence(sequence));
-    if (step === "after-claim") expect(stored).toBeUndefined();
-    else expect(stored).toMatchObject({ clientMessageId, messageId: claim?.messageId });
-    return { outcome, claim: claim as IdempotencyRecord };
+    const [record] = await fixture.messageStore.getIndexRecords([{ chatId, clientMessageId }]);
+    const counters = await fixture.messageStore.getCounters(chatId);
+    if (step === "after-lookup") {
+      expect(stored).toBeUndefined();
+      expect(record).toBeUndefined();
+    } else {
+      expect(stored).toMatchObject({ clientMessageId });
+      // D16: the index is written behind the ack; indexed_through never passes a block without its records.
+      if (step === "after-index-write")
+        expect(record).toMatchObject({ sequence, messageId: stored?.messageId });
+      // (A crash during publication may come after the watermark passed the block.)
+      if (step !== "during-publication") expect(counters?.indexedThrough ?? 0).toBeLessThan(sequence);
+    }
+    return { outcome, messageId: stored?.messageId };
   }
 
   /** Storage and sync agree: sequences 1..n without a gap, and exactly one message of `clientMessageId`. */
@@ -208,16 +222,17 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
 
       await withFreshRuntime(async (ingest, producerId) => {
         const retry = await ingest.persist(send(chatId, alice, "the retry", clientMessageId));
-        // The claim decides: same sequence and message_id as the crashed attempt, whatever was stored.
-        expect(retry).toMatchObject({ sequence: 3, messageId: crash.claim.messageId });
-        if (step !== "after-claim") expect(retry.deduplicated).toBe(true);
+        // The stored block decides: same sequence and message_id as the crashed attempt when it was stored.
+        expect(retry.sequence).toBe(3);
+        if (crash.messageId !== undefined) expect(retry.messageId).toBe(crash.messageId);
+        expect(retry.deduplicated).toBe(step !== "after-lookup");
         if (acked) expect(retry).toEqual({ ...(crash.outcome as PersistResult), deduplicated: true });
         // Published by the new runtime before anything else happens in the chat (D4).
         await expectPublishedBy(producerId, chatId, 3);
         // A second retry, now from memory, still agrees.
         expect(await ingest.persist(send(chatId, alice, "again", clientMessageId))).toMatchObject({
           sequence: 3,
-          messageId: crash.claim.messageId,
+          messageId: retry.messageId,
           deduplicated: true,
         });
         expect((await ingest.persist(send(chatId, bob, "after the crash"))).sequence).toBe(4);
@@ -228,8 +243,8 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
           limit: 1,
           order: "asc",
         });
-        // The retry completes the claim with its own content only when nothing was stored before the crash.
-        expect(stored?.content).toBe(step === "after-claim" ? "the retry" : "the crashed send");
+        // The retry's own content is stored only when nothing was stored before the crash.
+        expect(stored?.content).toBe(step === "after-lookup" ? "the retry" : "the crashed send");
         await expectPublished(chatId, 4);
       });
     });
@@ -264,69 +279,65 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
     }
   }
 
-  it("crash after-claim, another client's send takes that sequence first: the retry moves its claim to a later sequence, one copy, no gap", async () => {
+  it("crash after-lookup, another client's send takes that sequence first: the retry gets the next sequence, one copy, no gap", async () => {
     const [alice, bob] = [fixture.ids.user(), fixture.ids.user()];
     const chatId = await fixture.chatWith([alice, bob]);
     const clientMessageId = randomUUID();
-    const crash = await crashDuringSend("after-claim", chatId, alice, clientMessageId, [alice]);
-    expect(crash.claim.sequence).toBe(2);
+    await crashDuringSend("after-lookup", chatId, alice, clientMessageId, [alice]);
 
     await withFreshRuntime(async (ingest) => {
       const other = await ingest.persist(send(chatId, bob, "first on the new runtime"));
       expect(other).toMatchObject({ sequence: 2, deduplicated: false });
       const retry = await ingest.persist(send(chatId, alice, "the retry", clientMessageId));
-      // The stale claim (sequence 2, now bob's) was moved, keeping its message_id.
-      expect(retry).toMatchObject({ sequence: 3, messageId: crash.claim.messageId });
-      const moved = await fixture.messageStore.getIdempotencyRecord(chatId, clientMessageId);
-      expect(moved).toMatchObject({ sequence: 3, messageId: crash.claim.messageId });
+      expect(retry).toMatchObject({ sequence: 3, deduplicated: false });
       expect(await ingest.persist(send(chatId, alice, "again", clientMessageId))).toMatchObject({
         sequence: 3,
-        messageId: crash.claim.messageId,
+        messageId: retry.messageId,
         deduplicated: true,
       });
-
       expect(await expectOneCopyNoGap(ingest, chatId, bob, clientMessageId, 3)).toBe(3);
-      expect((await fixture.messageStore.getMessage(chatId, other.sequence))?.senderId).toBe(bob);
       await expectPublished(chatId, 3);
     });
   });
 
-  it("crash after-claim, another's send takes that sequence on one runtime, the retry lands on the next: the moved claim holds on every later runtime", async () => {
+  it("crash after the block put, before the ack: once indexed_through has passed it on a later runtime, a retry on yet another runtime is found through the index", async () => {
     const [alice, bob] = [fixture.ids.user(), fixture.ids.user()];
     const chatId = await fixture.chatWith([alice, bob]);
     const clientMessageId = randomUUID();
-    const crash = await crashDuringSend("after-claim", chatId, alice, clientMessageId, [alice]);
+    const crash = await crashDuringSend("after-message-write", chatId, alice, clientMessageId, [alice]);
 
+    // The next runtime reads the block above indexed_through, indexes it and moves the watermark past it.
     await withFreshRuntime(async (first) => {
-      expect((await first.persist(send(chatId, bob, "takes sequence 2"))).sequence).toBe(2);
+      expect((await first.persist(send(chatId, bob, "takes sequence 3"))).sequence).toBe(3);
+      // Index records are written behind the ack, after a pause (or a batch's worth of messages).
+      fixture.clock.advance(INGEST_DEFAULTS.indexDelayMs);
+      await waitFor(
+        async () => ((await fixture.messageStore.getCounters(chatId))?.indexedThrough ?? 0) >= 3,
+        {
+          what: "indexed_through past the crashed block",
+        },
+      );
     });
-    // Nothing in memory: the new runtime learns from the table that sequence 2 holds another message.
+    // Nothing above the watermark: this runtime holds nothing in memory and must find the retry in the index.
     await withFreshRuntime(async (second) => {
       const retry = await second.persist(send(chatId, alice, "the retry", clientMessageId));
-      expect(retry).toMatchObject({ sequence: 3, messageId: crash.claim.messageId });
-    });
-    // The move was durable: one more process later, the same retry is answered from sequence 3.
-    await withFreshRuntime(async (third) => {
-      expect(await third.persist(send(chatId, alice, "once more", clientMessageId))).toMatchObject({
-        sequence: 3,
-        messageId: crash.claim.messageId,
-        deduplicated: true,
-      });
-      expect(await expectOneCopyNoGap(third, chatId, bob, clientMessageId, 3)).toBe(3);
+      expect(retry).toMatchObject({ sequence: 2, messageId: crash.messageId, deduplicated: true });
+      expect(second.sequencerOf(chatId)?.position.held).toBe(0);
+      expect(await expectOneCopyNoGap(second, chatId, bob, clientMessageId, 3)).toBe(2);
       await expectPublished(chatId, 3);
     });
   });
 
-  it("a crash while several sends wait in the mailbox leaves at most one claim, so a later send's retry alone succeeds", async () => {
+  it("a crash while several sends wait in the mailbox, before their block is written, leaves nothing, so a later send's retry alone succeeds", async () => {
     const [alice, bob] = [fixture.ids.user(), fixture.ids.user()];
     const chatId = await fixture.chatWith([alice, bob]);
     const failpoints = new CrashRecorder();
     const doomed = fixture.runtime({ failpoints, producerId: uniqueName("doomed-") });
     expect((await doomed.persist(send(chatId, alice, "before"))).sequence).toBe(1);
-    failpoints.armed.arm("after-claim");
+    failpoints.armed.arm("after-lookup");
     const [first, second] = [randomUUID(), randomUUID()];
-    // A sync keeps the mailbox busy while both sends queue behind it, so they are handled as one run; the
-    // crash hits the first one's claim.
+    // A sync keeps the mailbox busy while both sends queue behind it, so they are handled as one batch; the
+    // crash hits it after its checks.
     const busy = doomed.sync({ chatId, userId: alice, afterSequence: 0 });
     const outcomes = await Promise.allSettled([
       doomed.persist(send(chatId, alice, "first", first)),
@@ -335,7 +346,8 @@ describe.skipIf(!dynamodb || !kafka)("crash at every step boundary of the write 
     await busy;
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
     abandon(doomed);
-    expect(await fixture.messageStore.getIdempotencyRecord(chatId, second)).toBeUndefined();
+    expect(await fixture.messageStore.getIndexRecords([{ chatId, clientMessageId: second }])).toEqual([]);
+    expect(await fixture.messageStore.readTail(chatId)).toBe(1);
 
     // Only the second client retries (the first never comes back): it must not wait for sequence 2.
     await withFreshRuntime(async (fresh) => {

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
 import { MemoryNodeRegistry } from "../../runtime/adapters/memory/node-registry.js";
 import { MemoryRingStore } from "../../runtime/adapters/memory/ring-store.js";
-import { AppError } from "../../runtime/errors.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type { PersistRequest } from "../../runtime/ingest-api.js";
 import { createLogger } from "../../runtime/logger.js";
@@ -166,10 +165,11 @@ describe.skipIf(!dynamodb || !kafka)("publication guarantee (D4) across owners, 
     const log = new SwitchableEventLog(fixture.eventLog);
     let failNextWrite = false;
     const store = interceptedStore(fixture.messageStore, {
-      appendMessages: () => {
+      appendBlock: () => {
         if (!failNextWrite) return;
         failNextWrite = false;
-        throw new AppError("SERVICE_UNAVAILABLE", "storage request failed (injected)");
+        // Not a storage error (those are answered and reloaded): a fault the sequencer cannot handle.
+        throw new Error("a fault of the write path (injected)");
       },
     });
     const node = fixture.runtime({
@@ -183,7 +183,7 @@ describe.skipIf(!dynamodb || !kafka)("publication guarantee (D4) across owners, 
     // The log is down: 1 is acknowledged and waits in the outbox.
     log.down = true;
     expect((await node.persist(send(chatId, alice, "acknowledged"))).sequence).toBe(1);
-    // One failed storage request crashes the sequencer, and its outbox with it.
+    // A fault in the write path crashes the sequencer, and its outbox with it.
     failNextWrite = true;
     await expect(node.persist(send(chatId, alice, "refused"))).rejects.toMatchObject({
       code: "SERVICE_UNAVAILABLE",
@@ -203,18 +203,19 @@ describe.skipIf(!dynamodb || !kafka)("publication guarantee (D4) across owners, 
     const gate = new Gate();
     let paused = true;
     const slow = interceptedStore(fixture.messageStore, {
-      appendMessages: async () => {
+      appendBlock: async () => {
         if (paused) await gate.pass();
       },
     });
     const a = fixture.runtime({ producerId: "owner-a", messageStore: slow });
     const b = fixture.runtime({ producerId: "owner-b" });
     const original = send(chatId, alice, "original");
-    // A claims sequence 1 for the send and stops just before writing the message.
+    // A checked the send (nothing in the index) and stops just before writing its block at sequence 1.
     const first = a.persist(original);
     await waitFor(() => gate.arrivals === 1, { what: "A to reach its message write" });
     paused = false;
-    // The client's retry reaches B later, with other content: B continues the claim and writes its copy.
+    // The client's retry reaches B later, with other content: B finds nothing either and writes its copy; A's
+    // put is then taken, and A matches the send in B's block by client_message_id (rule 6).
     fixture.clock.advance(5_000);
     const retried = await b.persist({ ...original, content: "retried" });
     gate.open();

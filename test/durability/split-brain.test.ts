@@ -89,7 +89,7 @@ async function persistUntilAccepted(
 describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () => {
   let fixture: IngestFixture;
   let runtimes: { readonly A: IngestService; readonly B: IngestService };
-  const observed = { conflicts: 0, claimMoves: 0 };
+  const observed = { conflicts: 0, reloads: 0 };
 
   beforeAll(async () => {
     fixture = await ingestFixture({ dynamodb: dynamodb ?? "", kafka: kafka ?? "" });
@@ -97,20 +97,21 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
       A: fixture.runtime({ producerId: "ingest-a" }),
       B: fixture.runtime({ producerId: "ingest-b" }),
     };
-    // Counting spies on the one real store both runtimes share: fencing conflicts and claim moves are how a
-    // runtime learns that the other one wrote above its tail. The tests assert that they happened, so none of
-    // them can pass without the two owners actually interleaving.
+    // Counting spies on the one real store both runtimes share: block puts that were taken, and reloads that
+    // found the other owner's blocks, are how a runtime learns that the other one extended the chain (D16).
+    // The tests assert that they happened, so none of them can pass without the two owners interleaving.
     const store = fixture.messageStore;
-    const append = store.appendMessages.bind(store);
-    store.appendMessages = async (chatId, messages) => {
-      const result = await append(chatId, messages);
-      if (result.conflictAt !== undefined) observed.conflicts++;
-      return result;
+    const append = store.appendBlock.bind(store);
+    store.appendBlock = async (chatId, messages) => {
+      const outcome = await append(chatId, messages);
+      if (outcome === "taken") observed.conflicts++;
+      return outcome;
     };
-    const move = store.moveIdempotencyRecord.bind(store);
-    store.moveIdempotencyRecord = async (...args) => {
-      observed.claimMoves++;
-      return move(...args);
+    const readBlocks = store.readBlocksAfter.bind(store);
+    store.readBlocksAfter = async (chatId, after) => {
+      const blocks = await readBlocks(chatId, after);
+      if (after > 0 && blocks.length > 0) observed.reloads++;
+      return blocks;
     };
   });
   afterAll(async () => {
@@ -262,14 +263,14 @@ describe.skipIf(!dynamodb || !kafka)("split brain: two owners of one chat", () =
       `[split-brain] ${MESSAGES} messages, ${counts.calls} persist calls (${counts.retries} retries through the other owner: ${[...modes].map(([mode, n]) => `${n} ${mode}`).join(", ")}), ` +
         `${counts.rejections} SERVICE_UNAVAILABLE rejections (most attempts of one call: ${counts.mostAttempts}), ` +
         `${deduplicated.length} answers flagged deduplicated, ${observed.conflicts} fencing conflicts, ` +
-        `${observed.claimMoves} claim moves, ${fixture.events.of(chatId).length} events so far; ` +
+        `${observed.reloads} reloads that found blocks, ${fixture.events.of(chatId).length} events so far; ` +
         `sends ${sendMs} ms, ${stored.length} stored; checks ${Date.now() - started - sendMs} ms`,
     );
     expect(problems.slice(0, 20), `${problems.length} problems`).toEqual([]);
-    // The interleavings this test is about: one owner's write refused because the other took the sequence,
-    // and a claim moved to the sequence where its message finally went.
+    // The interleavings this test is about: one owner's block put refused because the other extended the
+    // chain, and the other owner's blocks read into memory before anything more was written.
     expect(observed.conflicts - before.conflicts, "fencing conflicts").toBeGreaterThan(0);
-    expect(observed.claimMoves - before.claimMoves, "claim moves").toBeGreaterThan(0);
+    expect(observed.reloads - before.reloads, "reloads that found blocks").toBeGreaterThan(0);
     expect(stored).toHaveLength(MESSAGES);
     expect(stored.map((message) => message.sequence)).toEqual(
       Array.from({ length: MESSAGES }, (_, i) => i + 1),

@@ -1,35 +1,42 @@
-import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
 import type { Clock } from "../../clock.js";
 import { AppError } from "../../errors.js";
-import { type ChatId, MAX_SEQUENCE, type Sequence, type UserId } from "../../ids.js";
+import type { ChatId, Sequence, UserId } from "../../ids.js";
 import type {
-  AppendResult,
+  BlockPutOutcome,
   ChatCounters,
   DeliveryState,
   IdempotencyRecord,
-  MessageRange,
+  IndexKey,
+  MessageBlock,
   MessageStore,
   StoredMessage,
 } from "../../ports/message-store.js";
+import { type BlockQuery, BlockReadingStore } from "../block-reads.js";
 import {
-  checkAppendBatch,
+  checkBlock,
   checkCounterAdvance,
-  checkMessageRange,
+  checkIndexedThrough,
   checkSequence,
   isInForce,
-  isSameIdempotencyRecord,
 } from "../store-arguments.js";
-import { conditionalWrite } from "./client.js";
+import { conditionalWrite, dynamoRequest } from "./client.js";
 import { attributeNames, type Item, num, str } from "./item-codec.js";
 import {
+  decodeBlock,
   decodeCounters,
   decodeDeliveryState,
   decodeIdempotencyRecord,
-  decodeMessage,
+  encodeBlock,
   encodeIdempotencyRecord,
-  encodeMessage,
 } from "./message-items.js";
-import { getItem, queryItems } from "./reads.js";
+import { batchGetItems, getItem, queryItems } from "./reads.js";
 import type { DynamoStoreOptions } from "./store-options.js";
 import { tableName } from "./tables.js";
 
@@ -38,16 +45,24 @@ import { tableName } from "./tables.js";
  * against the fresh value; this many rounds without progress means something keeps rewriting the item.
  */
 const MAX_CONTENDED_ROUNDS = 5;
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_LIMIT = 25;
+/** Rounds of re-sending UnprocessedItems (throttling), with backoff, before the write counts as failed. */
+const MAX_UNPROCESSED_ROUNDS = 8;
+const UNPROCESSED_BACKOFF_MS = 20;
 
 const contended = (what: string): AppError =>
   new AppError("SERVICE_UNAVAILABLE", "storage is busy", { details: { contended: what } });
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * The message store on DynamoDB (or dynalite): only single-item conditional writes, no transactions (D2).
- * Reads of messages and counters are strongly consistent; idempotency and delivery-state reads are
- * eventually consistent (spec §4), since the conditional writes behind them are the authority.
+ * The message store on DynamoDB (or dynalite): single-item conditional writes and, for the index, batched
+ * puts of records made from stored blocks; no transactions. Reads of messages, counters and the index are
+ * strongly consistent; delivery-state reads are eventually consistent (spec §4), since the conditional
+ * writes behind them are the authority.
  */
-export class DynamoMessageStore implements MessageStore {
+export class DynamoMessageStore extends BlockReadingStore implements MessageStore {
   private readonly client: DynamoDBClient;
   private readonly clock: Pick<Clock, "now">;
   private readonly messages: string;
@@ -56,6 +71,7 @@ export class DynamoMessageStore implements MessageStore {
   private readonly delivery: string;
 
   constructor(options: DynamoStoreOptions) {
+    super();
     this.client = options.client;
     this.clock = options.clock;
     this.messages = tableName(options.tablePrefix, "messages");
@@ -64,128 +80,56 @@ export class DynamoMessageStore implements MessageStore {
     this.delivery = tableName(options.tablePrefix, "delivery_state");
   }
 
-  /**
-   * D2: each put only if `(chat_id, sequence)` is free; the first sequence another writer holds fences the
-   * rest. A failed condition is checked against the stored item: if it is this very message (same
-   * message_id), an earlier attempt landed (the SDK retries a put whose answer timed out, or a twin owner
-   * continued the same claim) and it counts as written, reported as stored. A failure other than a condition throws: how far the batch got is then unknown, and the caller
-   * re-reads the tail as after any fencing (D2).
-   */
-  async appendMessages(chatId: ChatId, messages: readonly StoredMessage[]): Promise<AppendResult> {
-    checkAppendBatch(chatId, messages);
+  /** D16: one PutItem with `attribute_not_exists` under the block's first sequence. */
+  async appendBlock(chatId: ChatId, messages: readonly StoredMessage[]): Promise<BlockPutOutcome> {
+    checkBlock(chatId, messages);
     const condition = "attribute_not_exists(#chat_id)";
-    const landedBefore: StoredMessage[] = [];
-    const result = (written: number, conflictAt?: Sequence): AppendResult => ({
-      written,
-      ...(conflictAt === undefined ? {} : { conflictAt }),
-      ...(landedBefore.length === 0 ? {} : { landedBefore }),
-    });
-    for (const [index, message] of messages.entries()) {
-      const put = new PutItemCommand({
-        TableName: this.messages,
-        Item: encodeMessage(message),
-        ConditionExpression: condition,
-        ExpressionAttributeNames: attributeNames(condition),
-      });
-      const written = await conditionalWrite("PutItem messages", () => this.client.send(put));
-      if (written !== undefined) continue;
-      const holder = await this.getMessage(chatId, message.sequence);
-      if (holder?.messageId !== message.messageId) return result(index, message.sequence);
-      landedBefore.push(holder);
-    }
-    return result(messages.length);
-  }
-
-  async getMessage(chatId: ChatId, sequence: Sequence): Promise<StoredMessage | undefined> {
-    const item = await getItem(
-      this.client,
-      this.messages,
-      { chat_id: str(chatId), sequence: num(sequence) },
-      true,
-    );
-    return item === undefined ? undefined : decodeMessage(item);
-  }
-
-  async readMessages(chatId: ChatId, range: MessageRange): Promise<StoredMessage[]> {
-    checkMessageRange(range);
-    const { after, before } = range;
-    // Nothing can lie above the largest sequence or below the first; this also keeps after+1 and
-    // before-1 safe integers.
-    if ((after !== undefined && after >= MAX_SEQUENCE) || (before !== undefined && before <= 1)) return [];
-    const values: Item = { ":chat": str(chatId) };
-    let sequenceCondition = "";
-    if (after !== undefined && before !== undefined) {
-      // Both bounds are exclusive; BETWEEN is inclusive and refuses low > high.
-      if (after + 1 > before - 1) return [];
-      sequenceCondition = " AND #sequence BETWEEN :low AND :high";
-      values[":low"] = num(after + 1);
-      values[":high"] = num(before - 1);
-    } else if (after !== undefined) {
-      sequenceCondition = " AND #sequence > :after";
-      values[":after"] = num(after);
-    } else if (before !== undefined) {
-      sequenceCondition = " AND #sequence < :before";
-      values[":before"] = num(before);
-    }
-    const keyCondition = `#chat_id = :chat${sequenceCondition}`;
-    const items = await queryItems(
-      this.client,
-      "Query messages",
-      {
-        TableName: this.messages,
-        KeyConditionExpression: keyCondition,
-        ExpressionAttributeNames: attributeNames(keyCondition),
-        ExpressionAttributeValues: values,
-        ScanIndexForward: range.order === "asc",
-        ConsistentRead: true,
-      },
-      range.limit,
-    );
-    return items.map(decodeMessage);
-  }
-
-  /** Independent keys, so written concurrently; the result keeps the order of `records`. */
-  async putIdempotencyRecords(records: readonly IdempotencyRecord[]): Promise<IdempotencyRecord[]> {
-    const existing = await Promise.all(records.map((record) => this.putIdempotencyRecord(record)));
-    return existing.filter((record): record is IdempotencyRecord => record !== undefined);
-  }
-
-  async moveIdempotencyRecord(
-    chatId: ChatId,
-    clientMessageId: string,
-    fromSequence: Sequence,
-    toSequence: Sequence,
-  ): Promise<IdempotencyRecord | undefined> {
-    checkSequence(fromSequence);
-    checkSequence(toSequence);
-    const condition = "#sequence = :from AND #expires_at >= :now";
-    const update = "SET #sequence = :to";
-    const command = new UpdateItemCommand({
-      TableName: this.idempotency,
-      Key: { chat_id: str(chatId), client_message_id: str(clientMessageId) },
-      UpdateExpression: update,
+    const put = new PutItemCommand({
+      TableName: this.messages,
+      Item: encodeBlock(chatId, messages),
       ConditionExpression: condition,
-      ExpressionAttributeNames: attributeNames(update, condition),
-      ExpressionAttributeValues: {
-        ":from": num(fromSequence),
-        ":to": num(toSequence),
-        ":now": num(this.clock.now()),
-      },
-      ReturnValues: "ALL_NEW",
+      ExpressionAttributeNames: attributeNames(condition),
     });
-    const output = await conditionalWrite("UpdateItem idempotency_keys", () => this.client.send(command));
-    if (output?.Attributes !== undefined) return decodeIdempotencyRecord(output.Attributes);
-    // Someone moved it first (or it lapsed): the stored record is the answer.
-    const stored = await this.readIdempotencyRecord(chatId, clientMessageId, true);
-    return stored !== undefined && isInForce(stored, this.clock.now()) ? stored : undefined;
+    const written = await conditionalWrite("PutItem messages", () => this.client.send(put));
+    return written === undefined ? "taken" : "written";
   }
 
-  async getIdempotencyRecord(
-    chatId: ChatId,
-    clientMessageId: string,
-  ): Promise<IdempotencyRecord | undefined> {
-    const record = await this.readIdempotencyRecord(chatId, clientMessageId, false);
-    return record !== undefined && isInForce(record, this.clock.now()) ? record : undefined;
+  /** Strongly consistent BatchGetItem; UnprocessedKeys are re-read (rule 4). */
+  async getIndexRecords(keys: readonly IndexKey[]): Promise<IdempotencyRecord[]> {
+    const unique = new Map<string, Item>();
+    for (const { chatId, clientMessageId } of keys) {
+      unique.set(`${chatId}\u0000${clientMessageId}`, {
+        chat_id: str(chatId),
+        client_message_id: str(clientMessageId),
+      });
+    }
+    const items = await batchGetItems(this.client, this.idempotency, [...unique.values()], true);
+    const now = this.clock.now();
+    return items.map(decodeIdempotencyRecord).filter((record) => isInForce(record, now));
+  }
+
+  /**
+   * BatchWriteItem, 25 records per request, sent concurrently; UnprocessedItems are re-sent with backoff and
+   * the call resolves only once none is left (rule 4). A key given twice keeps its record of the highest
+   * sequence (DynamoDB refuses duplicate keys in one request).
+   */
+  async putIndexRecords(records: readonly IdempotencyRecord[]): Promise<void> {
+    const now = this.clock.now();
+    const unique = new Map<string, IdempotencyRecord>();
+    for (const record of records) {
+      if (!isInForce(record, now)) continue;
+      const recordKey = `${record.chatId}\u0000${record.clientMessageId}`;
+      const known = unique.get(recordKey);
+      if (known === undefined || known.sequence < record.sequence) unique.set(recordKey, record);
+    }
+    const requests: WriteRequest[] = [...unique.values()].map((record) => ({
+      PutRequest: { Item: encodeIdempotencyRecord(record) },
+    }));
+    const chunks: WriteRequest[][] = [];
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+      chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+    await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)));
   }
 
   async getCounters(chatId: ChatId): Promise<ChatCounters | undefined> {
@@ -220,6 +164,36 @@ export class DynamoMessageStore implements MessageStore {
       if (wanted.highWater === undefined && wanted.publishedThrough === undefined) return stored;
     }
     throw contended("chat_counters");
+  }
+
+  /** Rule 3: `SET indexed_through = :to` only where it is stored as `:from` (missing counts as 0). */
+  async compareAndSetIndexedThrough(chatId: ChatId, from: number, to: number): Promise<ChatCounters> {
+    checkIndexedThrough(from, to);
+    const update =
+      "SET #indexed_through = :to, #updated_at = :now, #high_water = if_not_exists(#high_water, :zero), " +
+      "#published_through = if_not_exists(#published_through, :zero)";
+    const condition =
+      from === 0
+        ? "attribute_not_exists(#indexed_through) OR #indexed_through = :from"
+        : "#indexed_through = :from";
+    const command = new UpdateItemCommand({
+      TableName: this.counters,
+      Key: { chat_id: str(chatId) },
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: attributeNames(update, condition),
+      ExpressionAttributeValues: {
+        ":to": num(to),
+        ":from": num(from),
+        ":now": num(this.clock.now()),
+        ":zero": num(0),
+      },
+      ReturnValues: "ALL_NEW",
+    });
+    const output = await conditionalWrite("UpdateItem chat_counters", () => this.client.send(command));
+    if (output?.Attributes !== undefined) return decodeCounters(output.Attributes);
+    const stored = await this.getCounters(chatId);
+    return stored ?? { chatId, highWater: 0, publishedThrough: 0, indexedThrough: 0, updatedAt: 0 };
   }
 
   /** D8, verbatim: `SET last_acked_sequence = :s IF attribute_not_exists(...) OR last_acked_sequence < :s`. */
@@ -261,34 +235,50 @@ export class DynamoMessageStore implements MessageStore {
     return items.map(decodeDeliveryState);
   }
 
-  /**
-   * D2/D12: create only if no record is in force. On a conflict the stored record is read back strongly
-   * consistent and returned (unless it is this very record); if it lapsed in between, the put is tried again.
-   */
-  private async putIdempotencyRecord(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
-    const condition = "attribute_not_exists(#chat_id) OR #expires_at < :now";
-    for (let round = 1; round <= MAX_CONTENDED_ROUNDS; round++) {
-      const put = new PutItemCommand({
-        TableName: this.idempotency,
-        Item: encodeIdempotencyRecord(record),
-        ConditionExpression: condition,
-        ExpressionAttributeNames: attributeNames(condition),
-        ExpressionAttributeValues: { ":now": num(this.clock.now()) },
-      });
-      const created = await conditionalWrite("PutItem idempotency_keys", () => this.client.send(put));
-      if (created !== undefined) return undefined;
-      const stored = await this.readIdempotencyRecord(record.chatId, record.clientMessageId, true);
-      // Our own record, from an earlier attempt that landed: it was created, not found.
-      if (stored !== undefined && isSameIdempotencyRecord(stored, record)) return undefined;
-      if (stored !== undefined && isInForce(stored, this.clock.now())) return stored;
+  private async batchWrite(chunk: readonly WriteRequest[]): Promise<void> {
+    let pending = chunk;
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_UNPROCESSED_ROUNDS) throw contended("idempotency_keys");
+      if (round > 1) await sleep(UNPROCESSED_BACKOFF_MS * 2 ** (round - 2));
+      const request = { [this.idempotency]: [...pending] };
+      const output = await dynamoRequest(`BatchWriteItem ${this.idempotency}`, () =>
+        this.client.send(new BatchWriteItemCommand({ RequestItems: request })),
+      );
+      pending = output.UnprocessedItems?.[this.idempotency] ?? [];
     }
-    throw contended("idempotency_keys");
   }
 
-  private async readIdempotencyRecord(chatId: ChatId, clientMessageId: string, consistent: boolean) {
-    const key = { chat_id: str(chatId), client_message_id: str(clientMessageId) };
-    const item = await getItem(this.client, this.idempotency, key, consistent);
-    return item === undefined ? undefined : decodeIdempotencyRecord(item);
+  /** The primitive of the shared block reads: one strongly consistent Query over a range of block keys. */
+  protected async queryBlocks(chatId: ChatId, query: BlockQuery): Promise<MessageBlock[]> {
+    const values: Item = { ":chat": str(chatId) };
+    let range = "";
+    if (query.lowest !== undefined && query.highest !== undefined) {
+      if (query.lowest > query.highest) return [];
+      range = " AND #sequence BETWEEN :low AND :high";
+      values[":low"] = num(query.lowest);
+      values[":high"] = num(query.highest);
+    } else if (query.lowest !== undefined) {
+      range = " AND #sequence >= :low";
+      values[":low"] = num(query.lowest);
+    } else if (query.highest !== undefined) {
+      range = " AND #sequence <= :high";
+      values[":high"] = num(query.highest);
+    }
+    const keyCondition = `#chat_id = :chat${range}`;
+    const items = await queryItems(
+      this.client,
+      "Query messages",
+      {
+        TableName: this.messages,
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeNames: attributeNames(keyCondition),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: query.order === "asc",
+        ConsistentRead: true,
+      },
+      query.limit,
+    );
+    return items.map(decodeBlock);
   }
 
   /** The conditional half of `advanceCounters`: the counters afterwards, or undefined when nothing rose. */

@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SystemClock } from "../../clock.js";
 import { isEntryPoint } from "../../entry-point.js";
 import { isAppError } from "../../errors.js";
 import { createDynamoClient } from "./client.js";
+import { detectStorageFormat, migrateStorage } from "./storage-format.js";
 import { ensureTables, TABLE_KEYS, TABLE_PREFIX_PATTERN } from "./tables.js";
 
 /**
@@ -15,7 +17,13 @@ const HELP = `Usage: npm run tables -- [options]
 Creates the missing DynamoDB tables of the product (${TABLE_KEYS.join(", ")})
 and waits until they are ACTIVE. Existing tables are left alone; one whose keys differ is reported as an error.
 
+With --migrate, then brings messages written by the previous storage format (one item per message) to the
+block format of this version: rewrites the idempotency index from the stored messages and sets each chat's
+indexed_through to its tail. Stop every ingest node first. Idempotent: safe to run again, also after an
+interruption; nothing stored is changed or removed.
+
 Options:
+  --migrate          migrate messages of the previous storage format (see above)
   --endpoint <url>   DynamoDB endpoint, e.g. http://127.0.0.1:8000 (env DYNAMODB_ENDPOINT; default: AWS)
   --prefix <text>    prefix of every table name (env TABLE_PREFIX; default: none)
   --region <name>    AWS region (env AWS_REGION; default: us-east-1)
@@ -39,7 +47,7 @@ export async function runTablesCli(
   env: Readonly<Record<string, string | undefined>> = process.env,
   output: CliOutput = consoleOutput,
 ): Promise<number> {
-  let values: { endpoint?: string; prefix?: string; region?: string; help?: boolean };
+  let values: { endpoint?: string; prefix?: string; region?: string; migrate?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -47,6 +55,7 @@ export async function runTablesCli(
         endpoint: { type: "string" },
         prefix: { type: "string" },
         region: { type: "string" },
+        migrate: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -81,6 +90,17 @@ export async function runTablesCli(
   try {
     const report = await ensureTables(client, prefix, (line) => output.out(`  ${line}`));
     output.out(`tables: done (${report.created.length} created, ${report.existing.length} already there)`);
+    if (values.migrate) {
+      const options = { client, tablePrefix: prefix, clock: new SystemClock() };
+      if ((await detectStorageFormat(options)) === "current") {
+        output.out("tables: messages are already in the current storage format; nothing to migrate");
+      } else {
+        const migrated = await migrateStorage({ ...options, progress: (line) => output.out(`  ${line}`) });
+        output.out(
+          `tables: migrated ${migrated.items} items of ${migrated.chats} chats (${migrated.records} index records)`,
+        );
+      }
+    }
     return 0;
   } catch (error) {
     output.err(`tables: failed on ${target}: ${describeFailure(error)}`);

@@ -171,7 +171,7 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
     const [chatId, userId] = [ids.chat(), ids.user()];
     const sequence = toSequence(1);
     const now = clock.now();
-    await messages.appendMessages(chatId, [
+    await messages.appendBlock(chatId, [
       {
         chatId,
         sequence,
@@ -183,7 +183,7 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
         createdAt: now,
       },
     ]);
-    await messages.putIdempotencyRecords([
+    await messages.putIndexRecords([
       {
         chatId,
         clientMessageId: "c1",
@@ -194,6 +194,7 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
       },
     ]);
     await messages.advanceCounters(chatId, { highWater: 1 });
+    await messages.compareAndSetIndexedThrough(chatId, 0, 1);
     await messages.advanceDeliveryState(userId, chatId, sequence);
     await chats.createChat({
       chatId,

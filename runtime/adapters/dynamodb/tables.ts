@@ -67,22 +67,28 @@ const N = (name: string): KeyAttribute => ({ name, type: "N" });
 const ON_DEMAND = "PAY_PER_REQUEST";
 
 export const TABLES: Readonly<Record<TableKey, TableDefinition>> = {
+  // D16: one item per block, `sequence` holding the block's first sequence; `last_sequence` and `messages`
+  // (a list of maps, each a message with its sequence, message_id, sender_id, client_message_id, content,
+  // content_type and created_at) carry the rest. Items of the previous, per-message format (those attributes
+  // at the top level) read as blocks of one.
   messages: {
     partitionKey: S("chat_id"),
     sortKey: N("sequence"),
     globalIndexes: [],
-    attributes: ["message_id", "sender_id", "client_message_id", "content", "content_type", "created_at"],
+    attributes: ["last_sequence", "messages"],
     billingMode: ON_DEMAND,
   },
-  // D2/D4: `high_water` (a lower bound of the tail, for activation) and `published_through` (the outbox
-  // position). The spec's `sequence_counter` incremented with ADD is replaced: the sequencer's conditional
-  // message puts are the authority on sequences.
+  // D2/D4/D16: `high_water` (a lower bound of the tail), `published_through` (the outbox position) and
+  // `indexed_through` (how far idempotency_keys is complete). The spec's `sequence_counter` incremented with
+  // ADD is replaced: the sequencer's conditional block puts are the authority on sequences. One more item,
+  // `#storage-format` (attribute `format`), records the format of `messages` (runtime/adapters/dynamodb/storage-format.ts).
   chat_counters: {
     partitionKey: S("chat_id"),
     globalIndexes: [],
-    attributes: ["high_water", "published_through", "updated_at"],
+    attributes: ["high_water", "published_through", "indexed_through", "updated_at"],
     billingMode: ON_DEMAND,
   },
+  // D16: an index of stored messages, written behind the block put (records of expired messages never).
   idempotency_keys: {
     partitionKey: S("chat_id"),
     sortKey: S("client_message_id"),

@@ -1,21 +1,22 @@
 import type { Clock } from "../../clock.js";
 import type { ChatId, Sequence, UserId } from "../../ids.js";
 import type {
-  AppendResult,
+  BlockPutOutcome,
   ChatCounters,
   DeliveryState,
   IdempotencyRecord,
-  MessageRange,
+  IndexKey,
+  MessageBlock,
   MessageStore,
   StoredMessage,
 } from "../../ports/message-store.js";
+import { type BlockQuery, BlockReadingStore } from "../block-reads.js";
 import {
-  checkAppendBatch,
+  checkBlock,
   checkCounterAdvance,
-  checkMessageRange,
+  checkIndexedThrough,
   checkSequence,
   isInForce,
-  isSameIdempotencyRecord,
 } from "../store-arguments.js";
 
 const key = (...parts: readonly string[]): string => parts.join("\u0000");
@@ -23,99 +24,66 @@ const byChatId = (a: { chatId: string }, b: { chatId: string }): number =>
   a.chatId < b.chatId ? -1 : a.chatId > b.chatId ? 1 : 0;
 
 /**
- * The message store in memory, for unit tests of actors and machines. It keeps the DynamoDB adapter's
- * semantics exactly (the shared contract suite proves it): first writer wins, nothing is ever lowered, D12
- * expiry by the injected clock. Each method completes its check-and-set before its first await, which is
- * what makes every write here atomic, like a single-item conditional write.
+ * The message store in memory, for unit tests of actors and machines and for the deterministic simulation of
+ * the write path. It keeps the DynamoDB adapter's semantics exactly (the shared contract suite proves it):
+ * a block put only conflicts with an equal key (as `attribute_not_exists` does, so a put at a wrong position
+ * would overlap here exactly as on DynamoDB), nothing is ever lowered, D12 expiry by the injected clock, and
+ * the reads are the same code as the DynamoDB adapter's over a range of block keys. Each method completes its
+ * check-and-set before its first await, which is what makes every write here atomic, like a single-item
+ * conditional write.
  */
-export class MemoryMessageStore implements MessageStore {
+export class MemoryMessageStore extends BlockReadingStore implements MessageStore {
   private readonly clock: Pick<Clock, "now">;
-  private readonly messages = new Map<ChatId, Map<number, StoredMessage>>();
-  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Per chat, blocks by first sequence, kept sorted. */
+  private readonly blocks = new Map<ChatId, MessageBlock[]>();
+  private readonly index = new Map<string, IdempotencyRecord>();
   private readonly counters = new Map<ChatId, ChatCounters>();
   /** Per user, per chat. */
   private readonly delivery = new Map<UserId, Map<ChatId, DeliveryState>>();
 
   constructor(options: { readonly clock: Pick<Clock, "now"> }) {
+    super();
     this.clock = options.clock;
   }
 
-  async appendMessages(chatId: ChatId, messages: readonly StoredMessage[]): Promise<AppendResult> {
-    checkAppendBatch(chatId, messages);
-    let chat = this.messages.get(chatId);
+  async appendBlock(chatId: ChatId, messages: readonly StoredMessage[]): Promise<BlockPutOutcome> {
+    checkBlock(chatId, messages);
+    let chat = this.blocks.get(chatId);
     if (chat === undefined) {
-      chat = new Map();
-      this.messages.set(chatId, chat);
+      chat = [];
+      this.blocks.set(chatId, chat);
     }
-    const landedBefore: StoredMessage[] = [];
-    const result = (written: number, conflictAt?: Sequence): AppendResult => ({
-      written,
-      ...(conflictAt === undefined ? {} : { conflictAt }),
-      ...(landedBefore.length === 0 ? {} : { landedBefore }),
+    const first = (messages[0] as StoredMessage).sequence;
+    const at = chat.findIndex((block) => block.firstSequence >= first);
+    if (at >= 0 && (chat[at] as MessageBlock).firstSequence === first) return "taken";
+    const block: MessageBlock = Object.freeze({
+      chatId,
+      firstSequence: first,
+      lastSequence: (messages.at(-1) as StoredMessage).sequence,
+      messages: Object.freeze(messages.map((message) => Object.freeze({ ...message }))),
     });
-    for (const [index, message] of messages.entries()) {
-      const holder = chat.get(message.sequence);
-      // The same message again (same message_id) is a repeat of a write that landed, not a conflict.
-      if (holder === undefined) chat.set(message.sequence, Object.freeze({ ...message }));
-      else if (holder.messageId === message.messageId) landedBefore.push(holder);
-      else return result(index, message.sequence);
+    if (at < 0) chat.push(block);
+    else chat.splice(at, 0, block);
+    return "written";
+  }
+
+  async getIndexRecords(keys: readonly IndexKey[]): Promise<IdempotencyRecord[]> {
+    const now = this.clock.now();
+    const found = new Map<string, IdempotencyRecord>();
+    for (const { chatId, clientMessageId } of keys) {
+      const recordKey = key(chatId, clientMessageId);
+      const stored = this.index.get(recordKey);
+      if (stored !== undefined && isInForce(stored, now)) found.set(recordKey, stored);
     }
-    return result(messages.length);
+    return [...found.values()];
   }
 
-  async getMessage(chatId: ChatId, sequence: Sequence): Promise<StoredMessage | undefined> {
-    return this.messages.get(chatId)?.get(sequence);
-  }
-
-  async readMessages(chatId: ChatId, range: MessageRange): Promise<StoredMessage[]> {
-    checkMessageRange(range);
-    const { after, before } = range;
-    const selected = [...(this.messages.get(chatId)?.values() ?? [])].filter(
-      (message) =>
-        (after === undefined || message.sequence > after) &&
-        (before === undefined || message.sequence < before),
-    );
-    selected.sort((a, b) => (range.order === "asc" ? a.sequence - b.sequence : b.sequence - a.sequence));
-    return selected.slice(0, range.limit);
-  }
-
-  async putIdempotencyRecords(records: readonly IdempotencyRecord[]): Promise<IdempotencyRecord[]> {
-    const existing: IdempotencyRecord[] = [];
+  async putIndexRecords(records: readonly IdempotencyRecord[]): Promise<void> {
     const now = this.clock.now();
     for (const record of records) {
-      const recordKey = key(record.chatId, record.clientMessageId);
-      const stored = this.idempotency.get(recordKey);
-      // D12: the condition is `attribute_not_exists OR expires_at < :now`.
-      if (stored !== undefined && isSameIdempotencyRecord(stored, record)) continue;
-      if (stored !== undefined && isInForce(stored, now)) existing.push(stored);
-      else this.idempotency.set(recordKey, Object.freeze({ ...record }));
+      if (!isInForce(record, now)) continue;
+      this.index.set(key(record.chatId, record.clientMessageId), Object.freeze({ ...record }));
     }
-    return existing;
-  }
-
-  async moveIdempotencyRecord(
-    chatId: ChatId,
-    clientMessageId: string,
-    fromSequence: Sequence,
-    toSequence: Sequence,
-  ): Promise<IdempotencyRecord | undefined> {
-    checkSequence(fromSequence);
-    checkSequence(toSequence);
-    const recordKey = key(chatId, clientMessageId);
-    const stored = this.idempotency.get(recordKey);
-    if (stored === undefined || !isInForce(stored, this.clock.now())) return undefined;
-    if (stored.sequence !== fromSequence) return stored;
-    const moved = Object.freeze({ ...stored, sequence: toSequence });
-    this.idempotency.set(recordKey, moved);
-    return moved;
-  }
-
-  async getIdempotencyRecord(
-    chatId: ChatId,
-    clientMessageId: string,
-  ): Promise<IdempotencyRecord | undefined> {
-    const stored = this.idempotency.get(key(chatId, clientMessageId));
-    return stored !== undefined && isInForce(stored, this.clock.now()) ? stored : undefined;
   }
 
   async getCounters(chatId: ChatId): Promise<ChatCounters | undefined> {
@@ -138,7 +106,30 @@ export class MemoryMessageStore implements MessageStore {
     ) {
       return stored;
     }
-    const counters = Object.freeze({ chatId, highWater, publishedThrough, updatedAt: this.clock.now() });
+    const counters = Object.freeze({
+      chatId,
+      highWater,
+      publishedThrough,
+      indexedThrough: stored?.indexedThrough ?? 0,
+      updatedAt: this.clock.now(),
+    });
+    this.counters.set(chatId, counters);
+    return counters;
+  }
+
+  async compareAndSetIndexedThrough(chatId: ChatId, from: number, to: number): Promise<ChatCounters> {
+    checkIndexedThrough(from, to);
+    const stored = this.counters.get(chatId);
+    if ((stored?.indexedThrough ?? 0) !== from) {
+      return stored ?? { chatId, highWater: 0, publishedThrough: 0, indexedThrough: 0, updatedAt: 0 };
+    }
+    const counters = Object.freeze({
+      chatId,
+      highWater: stored?.highWater ?? 0,
+      publishedThrough: stored?.publishedThrough ?? 0,
+      indexedThrough: to,
+      updatedAt: this.clock.now(),
+    });
     this.counters.set(chatId, counters);
     return counters;
   }
@@ -166,5 +157,16 @@ export class MemoryMessageStore implements MessageStore {
 
   async listDeliveryStates(userId: UserId): Promise<DeliveryState[]> {
     return [...(this.delivery.get(userId)?.values() ?? [])].sort(byChatId);
+  }
+
+  /** The primitive of the shared reads: blocks whose first sequence lies in the range, in key order. */
+  protected async queryBlocks(chatId: ChatId, query: BlockQuery): Promise<MessageBlock[]> {
+    const inRange = (this.blocks.get(chatId) ?? []).filter(
+      (block) =>
+        (query.lowest === undefined || block.firstSequence >= query.lowest) &&
+        (query.highest === undefined || block.firstSequence <= query.highest),
+    );
+    if (query.order === "desc") inRange.reverse();
+    return inRange.slice(0, query.limit);
   }
 }
