@@ -175,6 +175,8 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("protocol conformance over a r
       client.send({ type: "ack", request_id: "ignored", payload: { chat_id: own, last_acked_sequence: 1 } });
       await expectNothingBefore(client, count);
       const state = await waitFor(async () => {
+        // Acks are written behind (D16 rule 9); a flush writes what the sequencer holds.
+        await fixture.flushAcks();
         const stored = await fixture.messageStore.getDeliveryState(bob, own);
         return stored?.lastAckedSequence === 2 ? stored : undefined;
       });

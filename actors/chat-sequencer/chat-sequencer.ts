@@ -23,6 +23,7 @@ import type {
   MessageStore,
   StoredMessage,
 } from "../../runtime/ports/message-store.js";
+import type { DeliveryWrites } from "./delivery-writes.js";
 import { type Failpoints, SimulatedCrash } from "./failpoints.js";
 import type { IndexReader } from "./index-reader.js";
 import type { IndexWriter } from "./index-writer.js";
@@ -77,6 +78,8 @@ export interface ChatSequencerOptions {
   readonly indexReader: IndexReader;
   /** The node's batched index writes (D16). */
   readonly indexWriter: IndexWriter;
+  /** The node's write-behind of delivery_state (D16 rule 9). */
+  readonly deliveryWrites: DeliveryWrites;
   /** Caps of one block (D16): messages, and bytes of content plus a fixed allowance per message. */
   readonly blockMaxMessages: number;
   readonly blockMaxBytes: number;
@@ -234,6 +237,8 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
     this.outbox.raiseTail(this.tail);
     const drained = await this.outbox.drain();
     await this.flushIndex();
+    if (await this.options.deliveryWrites.flushChat(this.options.chatId))
+      this.options.deliveryWrites.forgetChat(this.options.chatId);
     const holder = this.options.activations;
     if (drained && holder !== undefined) {
       await holder.store.release(this.options.chatId, holder).catch((error: unknown) =>
@@ -775,17 +780,24 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
    */
   private async ack(request: AckRequest): Promise<AckResult> {
     await this.requireMember(request.userId);
-    const store = this.options.messageStore;
+    const writes = this.options.deliveryWrites;
     if (request.sequence > this.tail) await this.reload();
     if (request.sequence <= this.tail) {
-      await store.advanceDeliveryState(request.userId, this.options.chatId, toSequence(request.sequence));
+      writes.record(request.userId, this.options.chatId, toSequence(request.sequence));
     } else {
       this.options.logger.debug(
         { chat_id: this.options.chatId, sequence: request.sequence, tail: this.tail },
         "ack above the tail ignored",
       );
     }
-    const state = await store.getDeliveryState(request.userId, this.options.chatId);
-    return { lastAckedSequence: state?.lastAckedSequence ?? 0 };
+    // Rule 9: only what is stored (the ack itself is written behind).
+    let stored = writes.stored(request.userId, this.options.chatId);
+    if (stored === undefined) {
+      const state = await this.options.messageStore.getDeliveryState(request.userId, this.options.chatId);
+      if (state !== undefined)
+        writes.learnStored(request.userId, this.options.chatId, state.lastAckedSequence);
+      stored = writes.stored(request.userId, this.options.chatId);
+    }
+    return { lastAckedSequence: stored ?? 0 };
   }
 }

@@ -33,6 +33,7 @@ import {
   type SequencerReply,
   type WakeResult,
 } from "./chat-sequencer.js";
+import { DeliveryWrites } from "./delivery-writes.js";
 import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
 import { IndexReader } from "./index-reader.js";
 import { IndexWriter } from "./index-writer.js";
@@ -69,6 +70,8 @@ export interface IngestServiceOptions {
   readonly activations?: Omit<NonNullable<ChatSequencerOptions["activations"]>, "leaseMs"> & {
     readonly leaseMs?: number;
   };
+  /** D16 rule 9: acks are written behind, at most once per this many ms per (chat, user). */
+  readonly deliveryFlushMs?: number;
   /** D16: caps of one block; defaults INGEST_DEFAULTS.blockMaxMessages / blockMaxBytes. */
   readonly blocks?: { readonly maxMessages: number; readonly maxBytes: number };
   /** Spans `durability.persist` and `durability.kafka_produce` (spec §3); default: records nothing. */
@@ -91,6 +94,8 @@ export const INGEST_DEFAULTS = {
   /** Index records are written behind the ack once this many messages wait, or after indexDelayMs. */
   indexBatchMessages: 256,
   indexDelayMs: 10_000,
+  /** Acks of one (chat, user) are written at most once per this many ms (and on passivation). */
+  deliveryFlushMs: 1_000,
   publishRetryMs: 1_000,
   countersFlushMs: 30_000,
   countersFlushMessages: 1_000,
@@ -106,6 +111,8 @@ export class IngestService implements IngestApi {
   private readonly logger: Logger;
   private readonly restartDelayMs: number = INGEST_DEFAULTS.publishRetryMs;
   private readonly restarts = new Set<TimerHandle>();
+  /** The node's write-behind of delivery_state (D16 rule 9). */
+  readonly deliveryWrites: DeliveryWrites;
   private stopped = false;
 
   constructor(options: IngestServiceOptions) {
@@ -121,6 +128,16 @@ export class IngestService implements IngestApi {
     const memberships = new MembershipReader(options.chatStore);
     const indexReader = new IndexReader(options.messageStore);
     const indexWriter = new IndexWriter(options.messageStore);
+    this.deliveryWrites = new DeliveryWrites({
+      store: options.messageStore,
+      clock: options.clock,
+      logger,
+      flushMs: options.deliveryFlushMs ?? INGEST_DEFAULTS.deliveryFlushMs,
+      retryMs: INGEST_DEFAULTS.publishRetryMs,
+      maxRetryMs: 30_000,
+      maxInFlight: 16,
+    });
+    const deliveryWrites = this.deliveryWrites;
     const blocks = options.blocks ?? {
       maxMessages: INGEST_DEFAULTS.blockMaxMessages,
       maxBytes: INGEST_DEFAULTS.blockMaxBytes,
@@ -144,6 +161,7 @@ export class IngestService implements IngestApi {
           memberships,
           indexReader,
           indexWriter,
+          deliveryWrites,
           blockMaxMessages: blocks.maxMessages,
           blockMaxBytes: blocks.maxBytes,
           memoryLimit: INGEST_DEFAULTS.memoryLimit,
@@ -278,5 +296,8 @@ export class IngestService implements IngestApi {
     for (const timer of this.restarts) this.clock.clearTimeout(timer);
     this.restarts.clear();
     await this.host.shutdown();
+    // Drains flushed each chat's acks; whatever a chat that could not drain left is written now.
+    await this.deliveryWrites.flushAll();
+    this.deliveryWrites.stop();
   }
 }

@@ -107,11 +107,32 @@ describe.skipIf(!dynamodb || !kafka)("durability plane invariants", () => {
     const [alice, bob] = [fixture.ids.user(), fixture.ids.user()];
     const chatId = await fixture.chatWith([alice, bob]);
     for (let i = 0; i < 5; i++) await ingest.persist(send(chatId, alice, `a${i}`));
-    expect(await ingest.ack({ chatId, userId: bob, sequence: 3 })).toEqual({ lastAckedSequence: 3 });
+    const stored = async () => (await fixture.messageStore.getDeliveryState(bob, chatId))?.lastAckedSequence;
+    // D16 rule 9: acks are written behind; a reply reports only what is stored.
+    expect(await ingest.ack({ chatId, userId: bob, sequence: 3 })).toEqual({ lastAckedSequence: 0 });
+    await fixture.flushAcks();
+    expect(await stored()).toBe(3);
     expect(await ingest.ack({ chatId, userId: bob, sequence: 2 })).toEqual({ lastAckedSequence: 3 });
     expect(await ingest.ack({ chatId, userId: bob, sequence: 99 })).toEqual({ lastAckedSequence: 3 });
-    expect(await ingest.ack({ chatId, userId: bob, sequence: 5 })).toEqual({ lastAckedSequence: 5 });
-    expect((await fixture.messageStore.getDeliveryState(bob, chatId))?.lastAckedSequence).toBe(5);
+    await fixture.flushAcks();
+    expect(await stored()).toBe(3);
+    // Coalesced: several acks between two flushes are one write of the highest.
+    const writes = { count: 0 };
+    const advance = fixture.messageStore.advanceDeliveryState.bind(fixture.messageStore);
+    fixture.messageStore.advanceDeliveryState = async (...args) => {
+      writes.count++;
+      return advance(...args);
+    };
+    try {
+      await ingest.ack({ chatId, userId: bob, sequence: 4 });
+      expect(await ingest.ack({ chatId, userId: bob, sequence: 5 })).toEqual({ lastAckedSequence: 3 });
+      await fixture.flushAcks();
+      expect(writes.count).toBe(1);
+    } finally {
+      fixture.messageStore.advanceDeliveryState = advance;
+    }
+    expect(await stored()).toBe(5);
+    expect(await ingest.ack({ chatId, userId: bob, sequence: 1 })).toEqual({ lastAckedSequence: 5 });
   });
 
   it("publishes every persisted message to messages.persisted in sequence order (invariant 5, D4)", async () => {

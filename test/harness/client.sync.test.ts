@@ -29,8 +29,12 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("reference client: receive, ac
   });
 
   const chat = (): Promise<ChatId> => world.fixture.chatWith([alice, bob]);
-  const deliveryState = (chatId: ChatId) =>
-    world.fixture.messageStore.getDeliveryState(alice, chatId).then((state) => state?.lastAckedSequence ?? 0);
+  /** What is stored, once the acks the sequencer writes behind (D16 rule 9) are flushed. */
+  const deliveryState = async (chatId: ChatId) => {
+    await world.fixture.flushAcks();
+    const state = await world.fixture.messageStore.getDeliveryState(alice, chatId);
+    return state?.lastAckedSequence ?? 0;
+  };
 
   it("MR-05, MR-03: a push above the cursor triggers a sync that fills the gap", async () => {
     const chatId = await chat();

@@ -47,6 +47,8 @@ export interface IngestFixture {
   }): IngestService;
   /** An active group chat whose members are the given users (the first is its owner). */
   chatWith(members: readonly UserId[]): Promise<ChatId>;
+  /** Writes the acks every runtime holds behind (D16 rule 9) now, as a passivation or shutdown would. */
+  flushAcks(): Promise<void>;
   /** Every MessagePersisted event of the given chats seen on the log so far, in arrival order. */
   readonly events: EventCollector;
   cleanup(): Promise<void>;
@@ -117,6 +119,9 @@ export async function ingestFixture(engines: { dynamodb: string; kafka?: string 
       return service;
     },
     chatWith: (members) => createActiveChat(chatStore, { ids, clock }, members),
+    flushAcks: async () => {
+      for (const runtime of runtimes) await runtime.deliveryWrites.flushAll();
+    },
     cleanup: async () => {
       for (const runtime of runtimes) {
         for (const chatId of runtime.host.activeKeys()) runtime.sequencerOf(chatId)?.dispose();
