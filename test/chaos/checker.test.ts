@@ -116,6 +116,15 @@ describe("chaos checker", () => {
     expect(kinds(withClient(input, "user_2", { receipts }))).toEqual(["push_out_of_order"]);
   });
 
+  it("accepts a lower push of a sequence the log holds twice: a republication reaching a client whose first push was skipped", () => {
+    const input = history([message(1), message(2), message(3), message(4)]);
+    const stored = input.stored.get(CHAT) ?? [];
+    const log = [1, 2, 3, 1].map((sequence) => event(stored[sequence - 1] ?? message(0)));
+    const receipts = [3, 1].map((sequence) => ({ chatId: CHAT, sequence, via: "push" as const }));
+    const republished = { ...input, log, settled: { ...input.settled, published: log } };
+    expect(kinds(withClient(republished, "user_2", { receipts }))).not.toContain("push_out_of_order");
+  });
+
   it("accepts a gap below a push that a sync fills, and reports a push below what a sync returned", () => {
     const input = history([message(1), message(2), message(3), message(4)]);
     const healed = [
