@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManualClock } from "../../runtime/clock.js";
 import { type ChatId, IdFactory, type Sequence, toSequence } from "../../runtime/ids.js";
-import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
+import type {
+  IdempotencyRecord,
+  IndexKey,
+  MessageBlock,
+  MessageRange,
+  MessageStore,
+  StoredMessage,
+} from "../../runtime/ports/message-store.js";
 
 export interface MessageStoreFixture {
   readonly store: MessageStore;
@@ -11,8 +18,10 @@ export interface MessageStoreFixture {
 }
 
 /**
- * The behaviour every MessageStore adapter must have (ARCHITECTURE.md D2, D4, D8, D12 and invariants 1, 2,
- * 4). One fixture per suite; every test works on fresh chat and user ids, so tests never see each other.
+ * The behaviour every MessageStore adapter must have (ARCHITECTURE.md D4, D8, D12, D16 and invariants 1, 2,
+ * 4). One fixture per suite; every test works on fresh chat and user ids, so tests never see each other. The
+ * DynamoDB-only half of D16 (items of the per-message format read as blocks of one) is in
+ * runtime/adapters/dynamodb/tables.test.ts, since only that adapter can hold such items.
  */
 export function describeMessageStoreContract(name: string, make: () => Promise<MessageStoreFixture>): void {
   describe(`MessageStore contract: ${name}`, () => {
@@ -34,6 +43,14 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
     const messages = (chatId: ChatId, from: number, to: number): StoredMessage[] =>
       Array.from({ length: to - from + 1 }, (_, index) => message(chatId, from + index));
     const sequencesOf = (list: readonly StoredMessage[]): number[] => list.map((m) => m.sequence);
+    const spansOf = (blocks: readonly MessageBlock[]): number[][] =>
+      blocks.map((block) => [block.firstSequence, block.lastSequence]);
+    const asBlock = (chatId: ChatId, list: readonly StoredMessage[]): MessageBlock => ({
+      chatId,
+      firstSequence: (list[0] as StoredMessage).sequence,
+      lastSequence: (list.at(-1) as StoredMessage).sequence,
+      messages: list,
+    });
     const record = (chatId: ChatId, clientMessageId: string, sequence: number, ttlMs = 60_000) => ({
       chatId,
       clientMessageId,
@@ -42,6 +59,10 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       createdAt: fixture.clock.now(),
       expiresAt: fixture.clock.now() + ttlMs,
     });
+    const indexKey = (r: IndexKey): IndexKey => ({ chatId: r.chatId, clientMessageId: r.clientMessageId });
+    const byIndexKey = (r: IndexKey): string => `${r.chatId}/${r.clientMessageId}`;
+    const sortedByKey = (records: readonly IdempotencyRecord[]): IdempotencyRecord[] =>
+      [...records].sort((a, b) => (byIndexKey(a) < byIndexKey(b) ? -1 : 1));
 
     beforeAll(async () => {
       fixture = await make();
@@ -51,102 +72,266 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       await fixture?.cleanup();
     });
 
-    /** A chat's blocks (D16) of the given sizes, one after another from sequence 1. */
-    async function chain(chatId: ChatId, sizes: readonly number[]): Promise<StoredMessage[]> {
-      const all: StoredMessage[] = [];
-      for (const size of sizes) {
-        const block = messages(chatId, all.length + 1, all.length + size);
+    /** Puts blocks spanning the given sequences, each of which must be written; returns them as stored. */
+    async function putBlocks(chatId: ChatId, spans: readonly (readonly [number, number])[]) {
+      const blocks: MessageBlock[] = [];
+      for (const [from, to] of spans) {
+        const block = messages(chatId, from, to);
         expect(await store.appendBlock(chatId, block)).toBe("written");
-        all.push(...block);
+        blocks.push(asBlock(chatId, block));
       }
-      return all;
+      return { blocks, all: blocks.flatMap((block) => block.messages) };
+    }
+
+    /** A chain of blocks of the given sizes, one after another from sequence 1 (D16 rule 1). */
+    async function chain(chatId: ChatId, sizes: readonly number[]) {
+      const spans: [number, number][] = [];
+      let next = 1;
+      for (const size of sizes) {
+        spans.push([next, next + size - 1]);
+        next += size;
+      }
+      return putBlocks(chatId, spans);
     }
 
     describe("blocks (D16)", () => {
-      it("a block is read back exactly as written, message by message and as a block", async () => {
+      it("a block is read back exactly as written: by readMessages, getMessage, readBlocksAfter and readTail", async () => {
         const chatId = ids.chat();
         const block = messages(chatId, 1, 3);
         expect(await store.appendBlock(chatId, block)).toBe("written");
-        for (const written of block)
+        expect(await store.readMessages(chatId, { limit: 10, order: "asc" })).toEqual(block);
+        expect(await store.readMessages(chatId, { limit: 10, order: "desc" })).toEqual([...block].reverse());
+        for (const written of block) {
           expect(await store.getMessage(chatId, written.sequence)).toEqual(written);
+        }
         expect(await store.getMessage(chatId, seq(4))).toBeUndefined();
         expect(await store.getMessage(ids.chat(), seq(1))).toBeUndefined();
-        expect(await store.readBlocksAfter(chatId, 0)).toEqual([
-          { chatId, firstSequence: 1, lastSequence: 3, messages: block },
-        ]);
+        expect(await store.readBlocksAfter(chatId, 0)).toEqual([asBlock(chatId, block)]);
         expect(await store.readTail(chatId)).toBe(3);
         expect(await store.readTail(ids.chat())).toBe(0);
+        expect(await store.readBlocksAfter(ids.chat(), 0)).toEqual([]);
       });
 
       it("a second put at a taken first sequence is refused and the first block stays (invariant 1)", async () => {
         const chatId = ids.chat();
         const first = [message(chatId, 1, "first owner"), message(chatId, 2, "first owner")];
-        const second = [message(chatId, 1, "stale owner")];
+        const second = [message(chatId, 1, "stale owner"), message(chatId, 2, "stale owner")];
         expect(await store.appendBlock(chatId, first)).toBe("written");
         expect(await store.appendBlock(chatId, second)).toBe("taken");
+        expect(await store.appendBlock(chatId, [message(chatId, 1, "shorter")])).toBe("taken");
         expect(await store.readMessages(chatId, { limit: 10, order: "asc" })).toEqual(first);
+        expect(await store.readBlocksAfter(chatId, 0)).toEqual([asBlock(chatId, first)]);
+        expect(await store.getMessage(chatId, seq(1))).toEqual(first[0]);
+        expect(await store.readTail(chatId)).toBe(2);
       });
 
-      it("only an equal key conflicts (attribute_not_exists): a put inside another block is not refused", async () => {
-        // Rule 1 keeps writers from ever doing this; the store must not pretend to stop it.
+      it("concurrent puts at one first sequence: exactly one is written and its whole block is stored", async () => {
         const chatId = ids.chat();
-        await store.appendBlock(chatId, messages(chatId, 1, 3));
-        expect(await store.appendBlock(chatId, [message(chatId, 2, "overlapping")])).toBe("written");
-        expect((await store.readBlocksAfter(chatId, 0)).map((block) => block.firstSequence)).toEqual([1, 2]);
-        // Reads still never show a sequence twice.
-        expect(sequencesOf(await store.readMessages(chatId, { limit: 10, order: "asc" }))).toEqual([1, 2, 3]);
-      });
-
-      it("concurrent puts at one first sequence: exactly one is written and its content is stored", async () => {
-        const chatId = ids.chat();
-        const candidates = Array.from({ length: 8 }, (_, index) => [message(chatId, 1, `writer ${index}`)]);
+        const candidates = Array.from({ length: 8 }, (_, writer) =>
+          Array.from({ length: (writer % 3) + 1 }, (_, index) =>
+            message(chatId, index + 1, `writer ${writer}`),
+          ),
+        );
         const results = await Promise.all(candidates.map((block) => store.appendBlock(chatId, block)));
         const winners = results.flatMap((result, index) => (result === "written" ? [index] : []));
         expect(winners).toHaveLength(1);
-        expect(await store.getMessage(chatId, seq(1))).toEqual(candidates[winners[0] ?? -1]?.[0]);
+        expect(results.filter((result) => result === "taken")).toHaveLength(candidates.length - 1);
+        const winner = candidates[winners[0] ?? -1] ?? [];
+        expect(await store.readBlocksAfter(chatId, 0)).toEqual([asBlock(chatId, winner)]);
+        expect(await store.readTail(chatId)).toBe(winner.length);
       });
 
-      it("an empty block, a block of another chat, with a gap or out of order is refused before anything is written", async () => {
+      it("only an equal key conflicts (attribute_not_exists): a put overlapping another block is not refused", async () => {
+        // Rule 1 keeps writers from ever doing this; no adapter may pretend to stop it, or the memory adapter
+        // would hide from the simulation a wrong put position that DynamoDB accepts.
         const chatId = ids.chat();
+        const { all } = await putBlocks(chatId, [[1, 3]]);
+        const overlapping = [message(chatId, 2, "overlapping"), message(chatId, 3, "overlapping")];
+        expect(await store.appendBlock(chatId, [...overlapping, message(chatId, 4, "overlapping")])).toBe(
+          "written",
+        );
+        expect(await store.appendBlock(chatId, [message(chatId, 3, "inside")])).toBe("written");
+        expect(spansOf(await store.readBlocksAfter(chatId, 0))).toEqual([
+          [1, 3],
+          [2, 4],
+          [3, 3],
+        ]);
+        // The tail is the last sequence of the block with the greatest first sequence, whatever lies below.
+        expect(await store.readTail(chatId)).toBe(3);
+        // Reads still never show a sequence twice, and emit the first block's copy of what overlaps.
+        const read = await store.readMessages(chatId, { limit: 10, order: "asc" });
+        expect(sequencesOf(read)).toEqual([1, 2, 3, 4]);
+        expect(read.slice(0, 3)).toEqual(all);
+      });
+
+      it("a put above a gap is not refused either: the store does not check positions", async () => {
+        const chatId = ids.chat();
+        await putBlocks(chatId, [
+          [1, 2],
+          [7, 9],
+        ]);
+        expect(await store.readTail(chatId)).toBe(9);
+        expect(sequencesOf(await store.readMessages(chatId, { limit: 10, order: "asc" }))).toEqual([
+          1, 2, 7, 8, 9,
+        ]);
+        expect(spansOf(await store.readBlocksAfter(chatId, 3))).toEqual([[7, 9]]);
+      });
+
+      it("an empty block, a block of another chat, with a gap, out of order or at sequence 0 is refused before anything is written", async () => {
+        const [chatId, other] = [ids.chat(), ids.chat()];
         const refused = [
           [],
-          [message(chatId, 1), message(ids.chat(), 2)],
+          [message(chatId, 1), message(other, 2)],
+          [message(other, 1)],
           [message(chatId, 1), message(chatId, 3)],
           [message(chatId, 2), message(chatId, 1)],
+          [message(chatId, 1), message(chatId, 1)],
+          [{ ...message(chatId, 1), sequence: 0 as Sequence }, message(chatId, 1)],
         ];
         for (const block of refused) {
           await expect(store.appendBlock(chatId, block)).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
         }
-        expect(await store.readTail(chatId)).toBe(0);
+        for (const chat of [chatId, other]) {
+          expect(await store.readTail(chat)).toBe(0);
+          expect(await store.readBlocksAfter(chat, 0)).toEqual([]);
+          expect(await store.getMessage(chat, seq(1))).toBeUndefined();
+        }
+      });
+    });
+
+    describe("rule 7: reads never assume a block size", () => {
+      const SPANS = [
+        [1, 1],
+        [2, 4],
+        [5, 54],
+        [55, 55],
+        [56, 58],
+        [61, 62],
+      ] as const;
+      /** Every position next to a block's edge, the middle of the big block, the gap and past the tail. */
+      const EDGES = [-1, 0, 1, 2, 3, 4, 5, 6, 29, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63];
+      let chatId: ChatId;
+      let blocks: MessageBlock[];
+      let all: StoredMessage[];
+      /** What a read must return, computed from the messages as written. */
+      const expected = (range: MessageRange): StoredMessage[] => {
+        const inRange = all.filter(
+          (m) =>
+            (range.after === undefined || m.sequence > range.after) &&
+            (range.before === undefined || m.sequence < range.before),
+        );
+        return (range.order === "asc" ? inRange : inRange.reverse()).slice(0, range.limit);
+      };
+      const expectRead = async (range: MessageRange, sequences: readonly number[]) => {
+        const read = await store.readMessages(chatId, range);
+        expect(sequencesOf(read), JSON.stringify(range)).toEqual(sequences);
+        expect(read, JSON.stringify(range)).toEqual(expected(range));
+      };
+      const span = (from: number, to: number): number[] =>
+        from <= to
+          ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
+          : Array.from({ length: from - to + 1 }, (_, i) => from - i);
+
+      beforeAll(async () => {
+        chatId = ids.chat();
+        // Blocks of 1, 3 and 50 mixed, and a gap (59, 60) that only a put at a wrong position could leave.
+        ({ blocks, all } = await putBlocks(chatId, SPANS));
       });
 
-      it("rule 7: reads never assume a block size (blocks of 1, 3 and 50 mixed)", async () => {
-        const chatId = ids.chat();
-        const all = await chain(chatId, [1, 3, 50, 1, 3]);
-        const expectRange = async (range: Parameters<MessageStore["readMessages"]>[1], expected: number[]) =>
-          expect(sequencesOf(await store.readMessages(chatId, range))).toEqual(expected);
-        const span = (from: number, to: number) =>
-          from <= to
-            ? Array.from({ length: to - from + 1 }, (_, i) => from + i)
-            : Array.from({ length: from - to + 1 }, (_, i) => from - i);
-        // After a sequence in the middle of a block: the block holding the next one is found first.
-        await expectRange({ after: 2, limit: 3, order: "asc" }, [3, 4, 5]);
-        await expectRange({ after: 10, limit: 5, order: "asc" }, span(11, 15));
-        await expectRange({ after: 54, limit: 10, order: "asc" }, span(55, 58));
-        await expectRange({ after: 3, before: 7, limit: 10, order: "asc" }, [4, 5, 6]);
-        await expectRange({ after: 0, limit: 1000, order: "asc" }, span(1, 58));
-        await expectRange({ before: 30, limit: 4, order: "desc" }, [29, 28, 27, 26]);
-        await expectRange({ before: 58, after: 53, limit: 10, order: "desc" }, [57, 56, 55, 54]);
-        await expectRange({ limit: 2, order: "desc" }, [58, 57]);
+      it("ascending after a sequence inside a block starts right after it", async () => {
+        await expectRead({ after: 2, limit: 3, order: "asc" }, [3, 4, 5]);
+        await expectRead({ after: 3, limit: 1, order: "asc" }, [4]);
+        await expectRead({ after: 54, limit: 10, order: "asc" }, [55, 56, 57, 58, 61, 62]);
+        await expectRead({ after: 57, limit: 10, order: "asc" }, [58, 61, 62]);
+        await expectRead({ after: 59, limit: 10, order: "asc" }, [61, 62]);
+        await expectRead({ after: 62, limit: 10, order: "asc" }, []);
+      });
+
+      it("a limit smaller than a block stops inside it, from either end", async () => {
+        await expectRead({ after: 10, limit: 5, order: "asc" }, span(11, 15));
+        await expectRead({ after: 4, limit: 2, order: "asc" }, [5, 6]);
+        await expectRead({ before: 30, limit: 4, order: "desc" }, span(29, 26));
+        await expectRead({ before: 58, limit: 2, order: "desc" }, [57, 56]);
+        await expectRead({ limit: 1, order: "desc" }, [62]);
+      });
+
+      it("after and before inside blocks bound an ascending or a descending read", async () => {
+        await expectRead({ after: 3, before: 7, limit: 10, order: "asc" }, [4, 5, 6]);
+        await expectRead({ after: 20, before: 25, limit: 10, order: "asc" }, span(21, 24));
+        await expectRead({ after: 1, before: 57, limit: 100, order: "asc" }, span(2, 56));
+        await expectRead({ before: 58, after: 53, limit: 10, order: "desc" }, span(57, 54));
+        await expectRead({ before: 40, after: 30, limit: 3, order: "desc" }, [39, 38, 37]);
+        await expectRead({ before: 62, after: 3, limit: 100, order: "desc" }, [61, ...span(58, 4)]);
+      });
+
+      it("ranges from every edge of every block read exactly what was written", async () => {
+        const ranges: MessageRange[] = [];
+        for (const at of EDGES) {
+          for (const limit of [1, 1000]) {
+            ranges.push({ after: at, limit, order: "asc" }, { before: at + 1, limit, order: "desc" });
+          }
+          ranges.push(
+            { after: at, before: at + 6, limit: 1000, order: "asc" },
+            { before: at + 1, after: at - 5, limit: 1000, order: "desc" },
+          );
+        }
+        for (const range of ranges) {
+          expect(await store.readMessages(chatId, range), JSON.stringify(range)).toEqual(expected(range));
+        }
+      });
+
+      it("getMessage finds a sequence in the middle or at either end of a block, and nothing in a gap", async () => {
+        for (const at of EDGES.filter((edge) => edge >= 0)) {
+          expect(await store.getMessage(chatId, seq(at + 1)), `sequence ${at + 1}`).toEqual(
+            all.find((m) => m.sequence === at + 1),
+          );
+        }
         expect(await store.getMessage(chatId, seq(30))).toEqual(all[29]);
-        const after = await store.readBlocksAfter(chatId, 20);
-        expect(after.map((block) => [block.firstSequence, block.lastSequence])).toEqual([
+      });
+
+      it("readBlocksAfter(s) returns the block holding s + 1 first, then every later block", async () => {
+        expect(await store.readBlocksAfter(chatId, 0)).toEqual(blocks);
+        expect(spansOf(await store.readBlocksAfter(chatId, 20))).toEqual([
           [5, 54],
           [55, 55],
           [56, 58],
+          [61, 62],
         ]);
-        expect(await store.readBlocksAfter(chatId, 58)).toEqual([]);
-        expect(await store.readTail(chatId)).toBe(58);
+        expect(spansOf(await store.readBlocksAfter(chatId, 54))).toEqual([
+          [55, 55],
+          [56, 58],
+          [61, 62],
+        ]);
+        for (const after of EDGES) {
+          expect(await store.readBlocksAfter(chatId, after), `after ${after}`).toEqual(
+            blocks.filter((block) => block.lastSequence > after),
+          );
+        }
+        expect(await store.readTail(chatId)).toBe(62);
+      });
+
+      it("many small blocks are read across pages, in either direction", async () => {
+        const many = ids.chat();
+        // 120 blocks: more than one page of every read over block keys.
+        const written = await chain(
+          many,
+          Array.from({ length: 120 }, (_, index) => (index % 3) + 1),
+        );
+        expect(await store.readBlocksAfter(many, 0)).toEqual(written.blocks);
+        expect(await store.readBlocksAfter(many, 5)).toEqual(
+          written.blocks.filter((block) => block.lastSequence > 5),
+        );
+        expect(await store.readMessages(many, { limit: 1000, order: "asc" })).toEqual(written.all);
+        expect(await store.readMessages(many, { limit: 1000, order: "desc" })).toEqual(
+          [...written.all].reverse(),
+        );
+        expect(sequencesOf(await store.readMessages(many, { after: 100, limit: 50, order: "asc" }))).toEqual(
+          span(101, 150),
+        );
+        expect(
+          sequencesOf(await store.readMessages(many, { before: 200, limit: 70, order: "desc" })),
+        ).toEqual(span(199, 130));
+        expect(await store.readTail(many)).toBe(240);
       });
     });
 
@@ -162,7 +347,7 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       it("reads ascending after a sequence, at most limit", async () => {
         const read = await store.readMessages(chatId, { after: 3, limit: 4, order: "asc" });
         expect(sequencesOf(read)).toEqual([4, 5, 6, 7]);
-        expect(read[0]?.chatId).toBe(chatId);
+        expect(read.every((m) => m.chatId === chatId)).toBe(true);
       });
 
       it("reads descending before a sequence, at most limit", async () => {
@@ -186,47 +371,49 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       });
 
       it("empty ranges, ranges past the tail and unknown chats read nothing", async () => {
-        expect(await store.readMessages(chatId, { after: 5, before: 6, limit: 10, order: "asc" })).toEqual(
-          [],
-        );
-        expect(await store.readMessages(chatId, { after: 7, before: 3, limit: 10, order: "asc" })).toEqual(
-          [],
-        );
-        expect(await store.readMessages(chatId, { after: 10, limit: 10, order: "asc" })).toEqual([]);
-        expect(await store.readMessages(chatId, { before: 1, limit: 10, order: "desc" })).toEqual([]);
+        const nothing: MessageRange[] = [
+          { after: 5, before: 6, limit: 10, order: "asc" },
+          { after: 5, before: 6, limit: 10, order: "desc" },
+          { after: 7, before: 3, limit: 10, order: "asc" },
+          { after: 10, limit: 10, order: "asc" },
+          { before: 1, limit: 10, order: "desc" },
+          { after: Number.MAX_SAFE_INTEGER, limit: 10, order: "asc" },
+        ];
+        for (const range of nothing) {
+          expect(await store.readMessages(chatId, range), JSON.stringify(range)).toEqual([]);
+        }
         expect(await store.readMessages(ids.chat(), { limit: 10, order: "asc" })).toEqual([]);
+        expect(await store.readMessages(ids.chat(), { limit: 10, order: "desc" })).toEqual([]);
       });
 
-      it("gaps are kept: a range returns only sequences that exist", async () => {
-        const gappy = ids.chat();
-        await store.appendBlock(gappy, messages(gappy, 1, 2));
-        await store.appendBlock(gappy, [message(gappy, 5)]);
-        expect(sequencesOf(await store.readMessages(gappy, { after: 1, limit: 10, order: "asc" }))).toEqual([
-          2, 5,
-        ]);
-      });
-
-      it("a limit outside 1..1000 is refused", async () => {
-        for (const limit of [0, 1001, 1.5]) {
-          await expect(store.readMessages(chatId, { limit, order: "asc" })).rejects.toMatchObject({
-            code: "INTERNAL_ERROR",
-          });
+      it("a limit outside 1..1000 and bounds that are not integers are refused", async () => {
+        const refused: MessageRange[] = [
+          { limit: 0, order: "asc" },
+          { limit: 1001, order: "asc" },
+          { limit: 1.5, order: "desc" },
+          { after: 1.5, limit: 10, order: "asc" },
+          { before: Number.NaN, limit: 10, order: "desc" },
+        ];
+        for (const range of refused) {
+          await expect(store.readMessages(chatId, range)).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
         }
       });
     });
 
     describe("the index of client_message_ids (D16, D12)", () => {
-      const key = (r: { chatId: ChatId; clientMessageId: string }) => ({
-        chatId: r.chatId,
-        clientMessageId: r.clientMessageId,
-      });
-
-      it("a put record is read back; absent keys are absent", async () => {
+      it("a put record is read back at once (strongly consistent); absent keys are absent", async () => {
         const created = record(ids.chat(), "c-1", 1);
         await store.putIndexRecords([created]);
         expect(
-          await store.getIndexRecords([key(created), { chatId: created.chatId, clientMessageId: "c-2" }]),
+          await store.getIndexRecords([
+            indexKey(created),
+            { chatId: created.chatId, clientMessageId: "c-2" },
+          ]),
         ).toEqual([created]);
+        // The same client_message_id in another chat is another key.
+        expect(await store.getIndexRecords([{ chatId: ids.chat(), clientMessageId: "c-1" }])).toEqual([]);
+        expect(await store.getIndexRecords([])).toEqual([]);
+        await store.putIndexRecords([]);
       });
 
       it("a record of the same key replaces the stored one (records are made from stored messages only)", async () => {
@@ -234,57 +421,95 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
         await store.putIndexRecords([record(chatId, "again", 3)]);
         const later = record(chatId, "again", 9);
         await store.putIndexRecords([later]);
-        expect(await store.getIndexRecords([key(later)])).toEqual([later]);
+        expect(await store.getIndexRecords([indexKey(later)])).toEqual([later]);
+      });
+
+      it("a key asked for twice is answered once", async () => {
+        const stored = record(ids.chat(), "twice", 1);
+        await store.putIndexRecords([stored]);
+        expect(await store.getIndexRecords([indexKey(stored), indexKey(stored)])).toEqual([stored]);
       });
 
       it("rule 8: an expired record is never written, and one that expired is invisible", async () => {
         const chatId = ids.chat();
         const lapsing = record(chatId, "lapsing", 1, 1_000);
-        await store.putIndexRecords([lapsing, record(chatId, "expired", 2, -1)]);
-        expect(await store.getIndexRecords([key(lapsing), { chatId, clientMessageId: "expired" }])).toEqual([
-          lapsing,
-        ]);
+        const expired = record(chatId, "expired", 2, -1);
+        await store.putIndexRecords([lapsing, expired]);
+        expect(await store.getIndexRecords([indexKey(lapsing), indexKey(expired)])).toEqual([lapsing]);
         fixture.clock.advance(1_000);
         // Still in force at exactly its expiry time.
-        expect(await store.getIndexRecords([key(lapsing)])).toEqual([lapsing]);
+        expect(await store.getIndexRecords([indexKey(lapsing)])).toEqual([lapsing]);
         fixture.clock.advance(1);
-        expect(await store.getIndexRecords([key(lapsing)])).toEqual([]);
+        expect(await store.getIndexRecords([indexKey(lapsing)])).toEqual([]);
       });
 
-      it("many keys of many chats in one call: more than one BatchGetItem (100) and BatchWriteItem (25)", async () => {
-        const records = Array.from({ length: 130 }, (_, index) =>
-          record(ids.chat(), `many-${index}`, index + 1),
+      it("keys of several chats in one call, several keys per chat", async () => {
+        const chats = [ids.chat(), ids.chat(), ids.chat()];
+        const records = chats.flatMap((chatId, c) =>
+          [1, 2, 3].map((n) => record(chatId, `several-${n}`, c * 10 + n)),
         );
         await store.putIndexRecords(records);
-        const found = await store.getIndexRecords(records.map(key));
-        const byKey = (r: { chatId: string; clientMessageId: string }) => `${r.chatId}/${r.clientMessageId}`;
-        expect(found.map(byKey).sort()).toEqual(records.map(byKey).sort());
-        expect(await store.getIndexRecords([])).toEqual([]);
+        const absent = chats.map((chatId) => ({ chatId, clientMessageId: "several-4" }));
+        const found = await store.getIndexRecords([...absent, ...records.map(indexKey)].reverse());
+        expect(sortedByKey(found)).toEqual(sortedByKey(records));
+      });
+
+      it("more than 100 keys and more than 25 records in one call: every record is stored and found", async () => {
+        const records = Array.from({ length: 130 }, (_, index) =>
+          record(index % 2 === 0 ? ids.chat() : ids.chat(), `many-${index}`, index + 1),
+        );
+        await store.putIndexRecords(records);
+        const absent = Array.from({ length: 30 }, (_, index) => ({
+          chatId: ids.chat(),
+          clientMessageId: `absent-${index}`,
+        }));
+        const found = await store.getIndexRecords([...records.map(indexKey), ...absent]);
+        expect(sortedByKey(found)).toEqual(sortedByKey(records));
       });
     });
 
     describe("indexed_through (D16 rule 3)", () => {
       it("moves by compare-and-set from the stored value (missing counts as 0) and reports the stored counters", async () => {
         const chatId = ids.chat();
-        expect(await store.compareAndSetIndexedThrough(chatId, 0, 5)).toMatchObject({ indexedThrough: 5 });
-        // A stale mover changes nothing and learns the stored value.
-        expect(await store.compareAndSetIndexedThrough(chatId, 0, 3)).toMatchObject({ indexedThrough: 5 });
-        expect(await store.compareAndSetIndexedThrough(chatId, 5, 9)).toMatchObject({ indexedThrough: 9 });
-        expect(await store.getCounters(chatId)).toMatchObject({ indexedThrough: 9, highWater: 0 });
+        const now = fixture.clock.now();
+        const first = { chatId, highWater: 0, publishedThrough: 0, indexedThrough: 5, updatedAt: now };
+        expect(await store.compareAndSetIndexedThrough(chatId, 0, 5)).toEqual(first);
+        expect(await store.getCounters(chatId)).toEqual(first);
+        // A stale mover changes nothing and learns the stored counters.
+        fixture.clock.advance(1_000);
+        expect(await store.compareAndSetIndexedThrough(chatId, 0, 3)).toEqual(first);
+        expect(await store.compareAndSetIndexedThrough(chatId, 4, 9)).toEqual(first);
+        const moved = { ...first, indexedThrough: 9, updatedAt: fixture.clock.now() };
+        expect(await store.compareAndSetIndexedThrough(chatId, 5, 9)).toEqual(moved);
+        expect(await store.getCounters(chatId)).toEqual(moved);
       });
 
-      it("concurrent movers from one value: exactly one wins and every caller sees the stored value", async () => {
+      it("a compare-and-set from a value other than 0 on a missing item creates nothing", async () => {
         const chatId = ids.chat();
-        const targets = [4, 6, 8, 10];
-        const results = await Promise.all(
-          targets.map((to) => store.compareAndSetIndexedThrough(chatId, 0, to)),
-        );
-        const stored = (await store.getCounters(chatId))?.indexedThrough;
-        expect(targets).toContain(stored);
-        for (const result of results) expect(result.indexedThrough).toBe(stored);
+        expect(await store.compareAndSetIndexedThrough(chatId, 3, 7)).toMatchObject({
+          chatId,
+          highWater: 0,
+          publishedThrough: 0,
+          indexedThrough: 0,
+        });
+        expect(await store.getCounters(chatId)).toBeUndefined();
       });
 
-      it("the other counters and indexed_through leave each other alone", async () => {
+      it("concurrent movers from one value: exactly one wins and every caller gets the stored counters", async () => {
+        const chatId = ids.chat();
+        await store.advanceCounters(chatId, { highWater: 12, publishedThrough: 3 });
+        await store.compareAndSetIndexedThrough(chatId, 0, 2);
+        const targets = [4, 6, 8, 10, 12];
+        const results = await Promise.all(
+          targets.map((to) => store.compareAndSetIndexedThrough(chatId, 2, to)),
+        );
+        const stored = await store.getCounters(chatId);
+        expect(targets).toContain(stored?.indexedThrough);
+        expect(stored).toMatchObject({ highWater: 12, publishedThrough: 3 });
+        for (const result of results) expect(result).toEqual(stored);
+      });
+
+      it("advanceCounters leaves indexed_through alone, and compare-and-set leaves the other counters alone", async () => {
         const chatId = ids.chat();
         await store.advanceCounters(chatId, { highWater: 7, publishedThrough: 4 });
         expect(await store.compareAndSetIndexedThrough(chatId, 0, 6)).toMatchObject({
@@ -297,15 +522,46 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
           publishedThrough: 4,
           indexedThrough: 6,
         });
+        expect(await store.advanceCounters(chatId, { publishedThrough: 8 })).toMatchObject({
+          highWater: 9,
+          publishedThrough: 8,
+          indexedThrough: 6,
+        });
+        // Nothing rises: the stored counters, indexed_through included.
+        expect(await store.advanceCounters(chatId, { highWater: 1 })).toMatchObject({ indexedThrough: 6 });
+        // A compare-and-set lower than the counters is allowed: indexed_through is not a counter that rises.
+        expect(await store.compareAndSetIndexedThrough(chatId, 6, 5)).toMatchObject({
+          highWater: 9,
+          publishedThrough: 8,
+          indexedThrough: 5,
+        });
+        expect(await store.getCounters(chatId)).toMatchObject({
+          highWater: 9,
+          publishedThrough: 8,
+          indexedThrough: 5,
+        });
+      });
+
+      it("negative or fractional positions are refused", async () => {
+        for (const [from, to] of [
+          [-1, 2],
+          [0, -1],
+          [0, 1.5],
+          [Number.NaN, 1],
+        ] as const) {
+          await expect(store.compareAndSetIndexedThrough(ids.chat(), from, to)).rejects.toMatchObject({
+            code: "INTERNAL_ERROR",
+          });
+        }
       });
     });
 
-    describe("chat counters (D2, D4)", () => {
+    describe("chat counters (D4)", () => {
       it("counters of a chat never advanced read as undefined", async () => {
         expect(await store.getCounters(ids.chat())).toBeUndefined();
       });
 
-      it("the first advance creates the counters with the field not given at 0", async () => {
+      it("the first advance creates the counters with the field not given and indexed_through at 0", async () => {
         const chatId = ids.chat();
         const now = fixture.clock.now();
         const expected = { chatId, highWater: 5, publishedThrough: 0, indexedThrough: 0, updatedAt: now };
@@ -420,11 +676,11 @@ export function describeMessageStoreContract(name: string, make: () => Promise<M
       });
 
       it("a sequence outside 1..2^53-1 is refused", async () => {
-        await expect(store.advanceDeliveryState(ids.user(), ids.chat(), 0 as Sequence)).rejects.toMatchObject(
-          {
-            code: "INTERNAL_ERROR",
-          },
-        );
+        for (const sequence of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
+          await expect(
+            store.advanceDeliveryState(ids.user(), ids.chat(), sequence as Sequence),
+          ).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
+        }
       });
     });
   });

@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../deploy/local/free-port.js";
@@ -12,6 +13,7 @@ import { engineEndpoint, uniqueName } from "../../../test/support/engines.js";
 import { ManualClock } from "../../clock.js";
 import { IdFactory, toSequence } from "../../ids.js";
 import { directPairKey } from "../../ports/chat-store.js";
+import type { StoredMessage } from "../../ports/message-store.js";
 import { DynamoActivationStore } from "./activation-store.js";
 import { DynamoChatStore } from "./chat-store.js";
 import { createDynamoClient } from "./client.js";
@@ -264,5 +266,111 @@ describe.skipIf(!endpoint)("DynamoDB tables", () => {
     );
     // DynamoDB TTL counts in epoch seconds; rounding up never deletes a record before it expires.
     expect(stored.Item?.ttl).toEqual({ N: String(Math.ceil((now + 1500) / 1000)) });
+  });
+
+  it("an item of the per-message format reads as a block of one, marked legacy, among blocks (D16 rule 10)", async () => {
+    const prefix = freshPrefix();
+    await ensureTables(client, prefix);
+    const clock = new ManualClock();
+    const ids = new IdFactory(clock);
+    const store = new DynamoMessageStore({ client, tablePrefix: prefix, clock });
+    const chatId = ids.chat();
+    const message = (sequence: number): StoredMessage => ({
+      chatId,
+      sequence: toSequence(sequence),
+      messageId: ids.message(),
+      senderId: ids.user(),
+      clientMessageId: `client-${sequence}`,
+      content: `message ${sequence}`,
+      contentType: "text/plain",
+      createdAt: clock.now() + sequence,
+    });
+    /** What the previous version wrote, spelled out here so that the test does not share the adapter's codec. */
+    const putLegacy = (m: StoredMessage) =>
+      client.send(
+        new PutItemCommand({
+          TableName: tableName(prefix, "messages"),
+          Item: {
+            chat_id: { S: m.chatId },
+            sequence: { N: String(m.sequence) },
+            message_id: { S: m.messageId },
+            sender_id: { S: m.senderId },
+            client_message_id: { S: m.clientMessageId },
+            content: { S: m.content },
+            content_type: { S: m.contentType },
+            created_at: { N: String(m.createdAt) },
+          },
+        }),
+      );
+    const all = Array.from({ length: 8 }, (_, index) => message(index + 1));
+    const range = (from: number, to: number) => all.slice(from - 1, to);
+    const block = (from: number, to: number) => ({
+      chatId,
+      firstSequence: from,
+      lastSequence: to,
+      messages: range(from, to),
+    });
+    const legacy = (sequence: number) => ({ ...block(sequence, sequence), legacy: true });
+    // Legacy items below, between and above blocks, as a table of the rolling upgrade holds them.
+    await putLegacy(all[0] as StoredMessage);
+    expect(await store.appendBlock(chatId, range(2, 3))).toBe("written");
+    await putLegacy(all[3] as StoredMessage);
+    await putLegacy(all[4] as StoredMessage);
+    expect(await store.appendBlock(chatId, range(6, 7))).toBe("written");
+    await putLegacy(all[7] as StoredMessage);
+
+    expect(await store.readBlocksAfter(chatId, 0)).toEqual([
+      legacy(1),
+      block(2, 3),
+      legacy(4),
+      legacy(5),
+      block(6, 7),
+      legacy(8),
+    ]);
+    expect(await store.readBlocksAfter(chatId, 4)).toEqual([legacy(5), block(6, 7), legacy(8)]);
+    expect(await store.readBlocksAfter(chatId, 6)).toEqual([block(6, 7), legacy(8)]);
+    expect(await store.readTail(chatId)).toBe(8);
+    expect(await store.readMessages(chatId, { limit: 100, order: "asc" })).toEqual(all);
+    expect(await store.readMessages(chatId, { limit: 100, order: "desc" })).toEqual([...all].reverse());
+    expect(await store.readMessages(chatId, { after: 2, before: 7, limit: 100, order: "asc" })).toEqual(
+      range(3, 6),
+    );
+    expect(await store.readMessages(chatId, { after: 3, before: 7, limit: 2, order: "desc" })).toEqual([
+      all[5],
+      all[4],
+    ]);
+    for (const stored of all) expect(await store.getMessage(chatId, stored.sequence)).toEqual(stored);
+    // A legacy item's key is taken like a block's (attribute_not_exists on the same key).
+    expect(await store.appendBlock(chatId, [message(4)])).toBe("taken");
+    expect(await store.appendBlock(chatId, [message(9)])).toBe("written");
+    expect(await store.getMessage(chatId, toSequence(4))).toEqual(all[3]);
+  });
+
+  it("an index record already expired is never written (D16 rule 8), not only hidden from reads", async () => {
+    const prefix = freshPrefix();
+    await ensureTables(client, prefix);
+    const clock = new ManualClock();
+    const store = new DynamoMessageStore({ client, tablePrefix: prefix, clock });
+    const ids = new IdFactory(clock);
+    const chatId = ids.chat();
+    const record = (clientMessageId: string, expiresAt: number) => ({
+      chatId,
+      clientMessageId,
+      messageId: ids.message(),
+      sequence: toSequence(1),
+      createdAt: clock.now(),
+      expiresAt,
+    });
+    await store.putIndexRecords([record("expired", clock.now() - 1), record("in-force", clock.now())]);
+    const raw = (clientMessageId: string) =>
+      client.send(
+        new GetItemCommand({
+          TableName: tableName(prefix, "idempotency_keys"),
+          Key: { chat_id: { S: chatId }, client_message_id: { S: clientMessageId } },
+          ConsistentRead: true,
+        }),
+      );
+    expect((await raw("expired")).Item).toBeUndefined();
+    expect((await raw("in-force")).Item).toBeDefined();
   });
 });

@@ -80,10 +80,15 @@ export class MemoryMessageStore extends BlockReadingStore implements MessageStor
 
   async putIndexRecords(records: readonly IdempotencyRecord[]): Promise<void> {
     const now = this.clock.now();
+    // A key given twice in one call keeps its record of the highest sequence, as the DynamoDB adapter does.
+    const unique = new Map<string, IdempotencyRecord>();
     for (const record of records) {
       if (!isInForce(record, now)) continue;
-      this.index.set(key(record.chatId, record.clientMessageId), Object.freeze({ ...record }));
+      const recordKey = key(record.chatId, record.clientMessageId);
+      const known = unique.get(recordKey);
+      if (known === undefined || known.sequence < record.sequence) unique.set(recordKey, record);
     }
+    for (const [recordKey, record] of unique) this.index.set(recordKey, Object.freeze({ ...record }));
   }
 
   async getCounters(chatId: ChatId): Promise<ChatCounters | undefined> {
