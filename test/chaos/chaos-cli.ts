@@ -23,7 +23,8 @@ publication is judged on what messages.persisted held then, before any client wa
 comes back and syncs, and a checker verifies: no acknowledged message lost, no duplicate or gap, one order for
 every member, every client converged, delivery_state never decreased, every message stored before the settle
 window published by its end, every event carrying the stored message of its sequence, sequences first
-appearing on the log in ascending order, and no client pushed a lower sequence after a higher one. Prints a
+appearing on the log in ascending order, and no client pushed a lower sequence after a higher one (unless
+the log holds that sequence twice: a republication). Prints a
 table, and exits 1 when it finds a violation.
 
 Options:
