@@ -96,6 +96,10 @@ export const INGEST_DEFAULTS = {
   indexDelayMs: 10_000,
   /** Acks of one (chat, user) are written at most once per this many ms (and on passivation). */
   deliveryFlushMs: 1_000,
+  /** A failed delivery_state write is retried after publishRetryMs, doubling up to this. */
+  deliveryMaxRetryMs: 30_000,
+  /** delivery_state writes in flight at once per node. */
+  deliveryMaxInFlight: 16,
   publishRetryMs: 1_000,
   countersFlushMs: 30_000,
   countersFlushMessages: 1_000,
@@ -134,8 +138,8 @@ export class IngestService implements IngestApi {
       logger,
       flushMs: options.deliveryFlushMs ?? INGEST_DEFAULTS.deliveryFlushMs,
       retryMs: INGEST_DEFAULTS.publishRetryMs,
-      maxRetryMs: 30_000,
-      maxInFlight: 16,
+      maxRetryMs: INGEST_DEFAULTS.deliveryMaxRetryMs,
+      maxInFlight: INGEST_DEFAULTS.deliveryMaxInFlight,
     });
     const deliveryWrites = this.deliveryWrites;
     const blocks = options.blocks ?? {

@@ -59,7 +59,9 @@ export abstract class BlockReadingStore {
     if (start > MAX_SEQUENCE) return [];
     const [head] = await this.query(chatId, { highest: start, order: "desc", limit: 1 });
     const blocks = head !== undefined && head.lastSequence >= start ? [head] : [];
-    let lowest = start + 1;
+    // Without a block holding `start`, one may be put at `start` between the two queries: the next query
+    // includes that key, or the scan would move the tail past a block it never read (rule 2).
+    let lowest = blocks.length > 0 ? start + 1 : start;
     for (;;) {
       const page = await this.query(chatId, { lowest, order: "asc", limit: MAX_PAGE_BLOCKS });
       blocks.push(...page);
