@@ -78,7 +78,7 @@ export const OPTIONS = {
   dynamodbEndpoint: option({
     env: "DYNAMODB_ENDPOINT",
     description:
-      "DynamoDB API endpoint (a dynalite server, DynamoDB Local, or AWS). Unset: dynalite in-process under DATA_DIR.",
+      "DynamoDB API endpoint (a dynalite server, DynamoDB Local, or AWS). Unset: dynalite on a worker thread of this process, data under DATA_DIR.",
     schema: optionalUrl,
   }),
   awsRegion: option({

@@ -6,7 +6,7 @@ import { DynamoActivationStore } from "./adapters/dynamodb/activation-store.js";
 import { scanChatIds } from "./adapters/dynamodb/chat-scan.js";
 import { DynamoChatStore } from "./adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "./adapters/dynamodb/client.js";
-import { startDynalite } from "./adapters/dynamodb/dynalite-server.js";
+import { startDynaliteWorker } from "./adapters/dynamodb/dynalite-worker.js";
 import { DynamoMessageStore } from "./adapters/dynamodb/message-store.js";
 import { DynamoRingStore } from "./adapters/dynamodb/ring-store.js";
 import { requireStorageFormat } from "./adapters/dynamodb/storage-format.js";
@@ -31,9 +31,10 @@ import type { ConnectionRegistry, NodeRegistry } from "./ports/routing.js";
 import { topicSpecs } from "./topics.js";
 
 /**
- * The one place that turns configuration into adapters: DynamoDB (an endpoint, or dynalite in-process under
- * DATA_DIR), Kafka or the in-process log, Redis or memory. Every role is built from what this returns, so
- * a gateway process, an ingest process and the embedded process differ only in configuration.
+ * The one place that turns configuration into adapters: DynamoDB (an endpoint, or dynalite on a worker thread
+ * of this process under DATA_DIR), Kafka or the in-process log, Redis or memory. Every role is built from
+ * what this returns, so a gateway process, an ingest process and the embedded process differ only in
+ * configuration.
  */
 export interface PlatformAdapters {
   readonly messageStore: MessageStore;
@@ -66,16 +67,17 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     }
   };
   try {
-    // Storage: DynamoDB is the authority (D2); embedded, dynalite keeps it on disk so restarts lose nothing.
+    // Storage: DynamoDB is the authority (D2); embedded, dynalite keeps it on disk so restarts lose nothing,
+    // on a thread of its own so that its share of every request runs on the second core.
     let endpoint = config.dynamodbEndpoint;
     let storageLabel = `dynamodb (${endpoint ?? `AWS ${config.awsRegion}`})`;
     if (endpoint === undefined) {
       const path = resolve(config.dataDir, "dynamodb");
       mkdirSync(path, { recursive: true });
-      const dynalite = await startDynalite({ path, progress: (line) => logger.debug(line) });
+      const dynalite = await startDynaliteWorker({ path, progress: (line) => logger.debug(line) });
       closers.push(() => dynalite.stop());
       endpoint = dynalite.endpoint;
-      storageLabel = `dynalite ${dynalite.version} (embedded, ${path})`;
+      storageLabel = `dynalite ${dynalite.version} (embedded, worker thread, ${path})`;
     }
     const dynamo = createDynamoClient({ endpoint, region: config.awsRegion });
     closers.push(async () => dynamo.destroy());

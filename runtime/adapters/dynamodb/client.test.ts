@@ -1,3 +1,6 @@
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../errors.js";
 import { conditionalWrite, createDynamoClient, dynamoFailure } from "./client.js";
@@ -54,6 +57,62 @@ describe("DynamoDB failure mapping", () => {
       expect(() => createDynamoClient({ endpoint, region: "us-east-1" })).toThrow(
         expect.objectContaining({ code: "CONFIG_INVALID" }),
       );
+    }
+  });
+});
+
+/** The request path per endpoint: local engines get the cheap one, AWS keeps the SDK's. */
+describe("DynamoDB client request path", () => {
+  it("a local (http) endpoint gets requests without SigV4 or the SDK's User-Agent, in the shape dynalite accepts", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers);
+      request.resume().on("end", () => {
+        response.setHeader("content-type", "application/x-amz-json-1.0");
+        response.end(JSON.stringify({ TableNames: ["t"] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = createDynamoClient({ endpoint: `http://127.0.0.1:${port}`, region: "eu-west-1" });
+    try {
+      for (let i = 0; i < 2; i++)
+        expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual(["t"]);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+    expect(seen).toHaveLength(2);
+    for (const headers of seen) {
+      expect(headers["x-amz-target"]).toBe("DynamoDB_20120810.ListTables");
+      expect(headers["x-amz-date"]).toMatch(/^\d{8}T\d{6}Z$/);
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=\S+, Signature=\S+$/,
+      );
+      expect(headers.authorization).toContain("Signature=0");
+      expect(headers["user-agent"] ?? "").not.toContain("aws-sdk");
+    }
+  });
+
+  it.each([
+    ["an https endpoint", "https://dynamodb.eu-west-1.amazonaws.com"],
+    ["no endpoint (AWS's regional one)", undefined],
+  ])("%s keeps the SDK's SigV4 signer, middleware and per-request resolution", (_, endpoint) => {
+    const client = createDynamoClient({
+      region: "eu-west-1",
+      ...(endpoint === undefined ? {} : { endpoint }),
+    });
+    try {
+      expect(client.config.cacheMiddleware).toBeFalsy();
+      expect(client.config.httpAuthSchemes.map((scheme) => scheme.signer.constructor.name)).toEqual([
+        "AwsSdkSigV4Signer",
+      ]);
+      const middleware = client.middlewareStack.identify().join("\n");
+      for (const name of ["getUserAgentMiddleware", "recursionDetectionMiddleware", "loggerMiddleware"]) {
+        expect(middleware).toContain(name);
+      }
+    } finally {
+      client.destroy();
     }
   });
 });

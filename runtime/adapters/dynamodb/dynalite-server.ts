@@ -21,24 +21,35 @@ export interface DynaliteOptions {
   readonly port?: number;
 }
 
-/** dynalite in this process, on loopback: the DynamoDB API for tests and the embedded mode. */
+/** What every dynalite of ours is created with, on this thread or another: tables are ready at once. */
+export function dynaliteSettings(path: string | undefined): NonNullable<Parameters<typeof dynalite>[0]> {
+  return { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path === undefined ? {} : { path }) };
+}
+
+export function dynaliteVersion(): string {
+  return (require("dynalite/package.json") as { version: string }).version;
+}
+
+/** The start line both starters report. */
+export function dynaliteStarted(version: string, endpoint: string, path: string | undefined, where: string) {
+  return `dynalite ${version} listening on ${endpoint} ${where}${path ? ` (data in ${path})` : " (in memory)"}`;
+}
+
+/**
+ * dynalite on this thread, on loopback: the DynamoDB API for tests that stop and restart it. Its requests
+ * share this thread's event loop with whatever else runs here; `startDynaliteWorker` (dynalite-worker.ts)
+ * gives it a thread of its own.
+ */
 export async function startDynalite(options: DynaliteOptions): Promise<DynaliteServer> {
-  const { version } = require("dynalite/package.json") as { version: string };
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.path === undefined ? {} : { path: options.path }),
-  });
+  const version = dynaliteVersion();
+  const server = dynalite(dynaliteSettings(options.path));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  options.progress(
-    `dynalite ${version} listening on ${endpoint}${options.path ? ` (data in ${options.path})` : " (in memory)"}`,
-  );
+  options.progress(dynaliteStarted(version, endpoint, options.path, "in this thread"));
   let stopped: Promise<void> | undefined;
   return {
     name: "dynalite",
