@@ -18,8 +18,10 @@ import type { BenchEngine, Scenario } from "./scenario.js";
 import { scenario as connections } from "./scenarios/connections.js";
 import { scenario as endToEnd } from "./scenarios/end-to-end.js";
 import { scenario as fanout } from "./scenarios/fanout.js";
+import { scenario as groups } from "./scenarios/groups.js";
 import { scenario as persist } from "./scenarios/persist.js";
 import { scenario as rebalance } from "./scenarios/rebalance.js";
+import { scenario as storageRequests } from "./scenarios/storage-requests.js";
 import { scenario as sync } from "./scenarios/sync.js";
 
 /**
@@ -29,7 +31,16 @@ import { scenario as sync } from "./scenarios/sync.js";
  */
 
 /** The order: persist, fanout, connections, end to end, sync, rebalance. */
-const SCENARIOS: readonly Scenario[] = [persist, fanout, connections, endToEnd, sync, rebalance];
+const SCENARIOS: readonly Scenario[] = [
+  persist,
+  fanout,
+  connections,
+  endToEnd,
+  sync,
+  rebalance,
+  groups,
+  storageRequests,
+];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_OUT = join(ROOT, "test-results", "bench.json");

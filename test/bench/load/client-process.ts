@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import type { Answer, Command, Envelope, LoadPlan, RecordMode, StepResult, Target } from "./protocol.js";
 import { quantile, round, sleep, summarize, wallNow } from "./stats.js";
+import { WIRES, type Wire } from "./wire.js";
 
 /**
  * The client side of the load scenarios, in a process of its own (forked by ./clients.ts) so the server
@@ -13,6 +13,8 @@ import { quantile, round, sleep, summarize, wallNow } from "./stats.js";
 interface Group {
   readonly sockets: WebSocket[];
   readonly record: RecordMode;
+  readonly wire: Wire;
+  heartbeat?: NodeJS.Timeout;
 }
 
 const groups = new Map<string, Group>();
@@ -31,49 +33,98 @@ let step:
       readonly windowEnd: number;
       latencies: number[];
       inWindow: number;
+      /** Receivers reached, by the message's index in the step. */
+      readonly receipts: Uint16Array;
     }
   | undefined;
 let acks = 0;
+let deliveryAcksSent = 0;
 const errors: Record<string, number> = {};
 
-function onFrame(record: RecordMode, data: WebSocket.RawData): void {
+/**
+ * A receiver's cumulative acks: the first push after a flush arms a timer, and the flush acks the highest
+ * sequence seen in that chat. Pushes of a chat reach one connection in order, so the highest seen is the
+ * cumulative point; a push that never arrives is counted missing by the step anyway.
+ */
+function ackerFor(socket: WebSocket, wire: Wire, intervalMs: number) {
+  const chats = new Map<string, { top: number; armed: boolean }>();
+  return (chatId: string, sequence: number) => {
+    let chat = chats.get(chatId);
+    if (chat === undefined) {
+      chat = { top: 0, armed: false };
+      chats.set(chatId, chat);
+    }
+    if (sequence > chat.top) chat.top = sequence;
+    if (chat.armed) return;
+    chat.armed = true;
+    const armed = chat;
+    setTimeout(() => {
+      armed.armed = false;
+      const frame = wire.ack(chatId, armed.top);
+      if (frame === undefined || socket.readyState !== WebSocket.OPEN) return;
+      socket.send(frame);
+      deliveryAcksSent++;
+    }, intervalMs);
+  };
+}
+
+function onFrame(
+  group: Group,
+  socket: WebSocket,
+  ack: ((chatId: string, sequence: number) => void) | undefined,
+  data: WebSocket.RawData,
+): void {
   const now = wallNow();
   received++;
   if (expected !== undefined && received >= expected.total) expected.resolve();
-  if (record === "count") return;
-  const frame = JSON.parse(data.toString()) as {
-    type: string;
-    payload: { chat_id?: string; sequence?: number; content?: string; code?: string };
-  };
-  if (frame.type === "send_message_ack") {
-    acks++;
-    return;
+  if (group.record === "count") return;
+  for (const event of group.wire.parse(data.toString())) {
+    switch (event.kind) {
+      case "send_ack":
+        acks++;
+        break;
+      case "error":
+        errors[event.code] = (errors[event.code] ?? 0) + 1;
+        break;
+      case "ping":
+        socket.send(event.reply);
+        break;
+      case "other":
+        break;
+      case "message":
+        ack?.(event.chatId, event.sequence);
+        if (group.record === "keyed") recordKeyed(`${event.chatId}#${event.sequence}`, now);
+        else recordStamped(event.content, now);
+        break;
+    }
   }
-  if (frame.type === "error") {
-    const code = frame.payload.code ?? "unknown";
-    errors[code] = (errors[code] ?? 0) + 1;
-    return;
-  }
-  if (frame.type !== "message") return;
-  if (record === "keyed") {
-    const key = `${frame.payload.chat_id}#${frame.payload.sequence}`;
-    const times = keyed.get(key);
-    if (times === undefined) keyed.set(key, [now]);
-    else times.push(now);
-    if (now < firstReceiveAt) firstReceiveAt = now;
-    if (now > lastReceiveAt) lastReceiveAt = now;
-    return;
-  }
-  const content = frame.payload.content ?? "";
-  const scheduled = Number(content.slice(0, content.indexOf("|")));
+}
+
+function recordKeyed(key: string, now: number): void {
+  const times = keyed.get(key);
+  if (times === undefined) keyed.set(key, [now]);
+  else times.push(now);
+  if (now < firstReceiveAt) firstReceiveAt = now;
+  if (now > lastReceiveAt) lastReceiveAt = now;
+}
+
+/** Content starts with `<scheduled send time>|<index in the step>|` (see `load`). */
+function recordStamped(content: string, now: number): void {
+  const bar = content.indexOf("|");
+  const scheduled = Number(content.slice(0, bar));
   const current = step;
   if (current === undefined || !(scheduled >= current.from)) return;
   current.latencies.push(now - scheduled);
   if (now >= current.windowStart && now <= current.windowEnd) current.inWindow++;
+  const index = Number(content.slice(bar + 1, content.indexOf("|", bar + 1)));
+  if (Number.isInteger(index) && index >= 0 && index < current.receipts.length) {
+    current.receipts[index] = (current.receipts[index] ?? 0) + 1;
+  }
 }
 
 async function connect(command: Extract<Command, { cmd: "connect" }>): Promise<Answer> {
-  const group: Group = groups.get(command.group) ?? { sockets: [], record: command.record };
+  const wire = WIRES[command.wire ?? "platform"];
+  const group: Group = groups.get(command.group) ?? { sockets: [], record: command.record, wire };
   groups.set(command.group, group);
   const started = performance.now();
   let next = 0;
@@ -93,8 +144,13 @@ async function connect(command: Extract<Command, { cmd: "connect" }>): Promise<A
           await new Promise<void>((resolve, reject) => {
             socket.once("error", reject);
             socket.once("close", (code) => reject(new Error(`closed ${code}`)));
-            if (command.waitFirstFrame) socket.once("message", () => resolve());
-            else socket.once("open", () => resolve());
+            const hello = target.hello;
+            if (hello !== undefined) socket.once("open", () => socket.send(hello));
+            if (command.waitFirstFrame) {
+              socket.once("message", (data) =>
+                wire.accepted(data.toString()) ? resolve() : reject(new Error(`refused: ${data}`)),
+              );
+            } else socket.once("open", () => resolve());
           });
         } catch {
           failed++;
@@ -104,12 +160,20 @@ async function connect(command: Extract<Command, { cmd: "connect" }>): Promise<A
         socket.removeAllListeners("close");
         socket.removeAllListeners("error");
         socket.on("error", () => {});
-        socket.on("message", (data) => onFrame(group.record, data));
+        const ack =
+          command.ackIntervalMs === undefined ? undefined : ackerFor(socket, wire, command.ackIntervalMs);
+        socket.on("message", (data) => onFrame(group, socket, ack, data));
         opened[index] = socket;
       }
     }),
   );
   for (const socket of opened) if (socket !== undefined) group.sockets.push(socket);
+  const heartbeat = wire.heartbeat();
+  if (command.heartbeatIntervalMs !== undefined && heartbeat !== undefined && group.heartbeat === undefined) {
+    group.heartbeat = setInterval(() => {
+      for (const socket of group.sockets) if (socket.readyState === WebSocket.OPEN) socket.send(heartbeat);
+    }, command.heartbeatIntervalMs);
+  }
   received = 0;
   return {
     ok: true,
@@ -169,6 +233,8 @@ function latencies(reference: Readonly<Record<string, number>>): Answer {
 async function load(senders: Group, plan: LoadPlan): Promise<StepResult> {
   const intervalMs = 1000 / plan.ratePerSecond;
   const total = Math.floor((plan.ratePerSecond * plan.durationMs) / 1000);
+  const fanout = plan.pushesPerMessage ?? 1;
+  const expectedPushes = total * fanout;
   const filler = "x".repeat(plan.contentBytes);
   const start = wallNow() + 20;
   // Throughput is read over the step's second half: by then the pipeline is full, whatever its latency.
@@ -179,8 +245,10 @@ async function load(senders: Group, plan: LoadPlan): Promise<StepResult> {
     windowEnd: start + plan.durationMs,
     latencies: [],
     inWindow: 0,
+    receipts: new Uint16Array(total),
   };
   acks = 0;
+  deliveryAcksSent = 0;
   for (const code of Object.keys(errors)) delete errors[code];
   const turns = new Array<number>(senders.sockets.length).fill(0);
   let next = 0;
@@ -197,18 +265,13 @@ async function load(senders: Group, plan: LoadPlan): Promise<StepResult> {
         const chats = plan.chatsBySender[senderIndex] ?? [];
         const turn = turns[senderIndex] ?? 0;
         turns[senderIndex] = turn + 1;
-        const stamp = `${scheduled.toFixed(3)}|`;
+        const stamp = `${scheduled.toFixed(3)}|${next}|`;
         socket.send(
-          JSON.stringify({
-            type: "send_message",
-            request_id: String(next),
-            payload: {
-              chat_id: chats[turn % chats.length],
-              client_message_id: randomUUID(),
-              content: stamp + filler.slice(stamp.length),
-              content_type: "text/plain",
-            },
-          }),
+          senders.wire.send(
+            chats[turn % chats.length] ?? "",
+            String(next),
+            stamp + filler.slice(stamp.length),
+          ),
         );
         next++;
       }
@@ -219,27 +282,33 @@ async function load(senders: Group, plan: LoadPlan): Promise<StepResult> {
   });
   // The drain ends early once every message of the step has arrived.
   const drainEnd = start + plan.durationMs + plan.drainMs;
-  while (wallNow() < drainEnd && (step?.latencies.length ?? 0) < total) {
+  while (wallNow() < drainEnd && (step?.latencies.length ?? 0) < expectedPushes) {
     await sleep(Math.min(20, Math.max(0, drainEnd - wallNow())));
   }
   const current = step;
   step = undefined;
-  // A message not received by the end of the drain took at least the drain time: count it so, never skip it.
-  const missing = Math.max(0, total - current.latencies.length);
+  // A push not received by the end of the drain took at least the drain time: count it so, never skip it.
+  const missing = Math.max(0, expectedPushes - current.latencies.length);
   for (let i = 0; i < missing; i++) current.latencies.push(plan.drainMs);
   const sorted = Float64Array.from(current.latencies).sort();
+  let deliveredToAll = 0;
+  for (const receipts of current.receipts) if (receipts >= fanout) deliveredToAll++;
+  const pushesPerSecond = (current.inWindow * 2000) / plan.durationMs;
   return {
     offeredPerSecond: plan.ratePerSecond,
     scheduled: total,
     sentLate,
-    received: total - missing,
-    achievedPerSecond: round((current.inWindow * 2000) / plan.durationMs, 0),
+    received: expectedPushes - missing,
+    deliveredToAll,
+    pushesPerSecond: round(pushesPerSecond, 0),
+    achievedPerSecond: round(pushesPerSecond / fanout, 0),
     p50Ms: round(quantile(sorted, 0.5), 2),
     p99Ms: round(quantile(sorted, 0.99), 2),
     p999Ms: round(quantile(sorted, 0.999), 2),
     maxMs: round(quantile(sorted, 1), 2),
     errors: { ...errors },
     acks,
+    deliveryAcksSent,
   };
 }
 
@@ -250,6 +319,7 @@ async function close(name: string | undefined): Promise<Answer> {
     const group = groups.get(key);
     groups.delete(key);
     if (group === undefined) continue;
+    clearInterval(group.heartbeat);
     await Promise.all(
       group.sockets.map(
         (socket) =>

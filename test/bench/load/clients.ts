@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Answer, Command, Envelope, LoadPlan, RecordMode, StepResult, Target } from "./protocol.js";
 import type { LatencySummary } from "./stats.js";
+import type { WireName } from "./wire.js";
 
 const CLIENT_PROCESS = join(dirname(fileURLToPath(import.meta.url)), "client-process.ts");
 
@@ -50,7 +51,14 @@ export class LoadClients {
   connect(
     group: string,
     targets: readonly Target[],
-    options: { waitFirstFrame: boolean; record: RecordMode; concurrency?: number },
+    options: {
+      waitFirstFrame: boolean;
+      record: RecordMode;
+      concurrency?: number;
+      wire?: WireName;
+      ackIntervalMs?: number;
+      heartbeatIntervalMs?: number;
+    },
   ): Promise<{ connected: number; elapsedMs: number; failed: number }> {
     return this.ask({
       cmd: "connect",
@@ -59,6 +67,11 @@ export class LoadClients {
       waitFirstFrame: options.waitFirstFrame,
       record: options.record,
       concurrency: options.concurrency ?? 50,
+      ...(options.wire === undefined ? {} : { wire: options.wire }),
+      ...(options.ackIntervalMs === undefined ? {} : { ackIntervalMs: options.ackIntervalMs }),
+      ...(options.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
     });
   }
 

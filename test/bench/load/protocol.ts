@@ -1,8 +1,12 @@
+import type { WireName } from "./wire.js";
+
 /** The commands a load-client process (./client-process.ts) takes from the bench process, and its answers. */
 
 export interface Target {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A frame sent as soon as the socket opens (Centrifugo's `connect` command, which carries the token). */
+  readonly hello?: string;
 }
 
 /**
@@ -24,6 +28,8 @@ export interface LoadPlan {
   readonly contentBytes: number;
   /** For each sender socket of the group, the chats it sends to (in turn). */
   readonly chatsBySender: readonly (readonly string[])[];
+  /** Receivers each message is pushed to (the members of its chat but the sender); default 1. */
+  readonly pushesPerMessage?: number;
 }
 
 export type Command =
@@ -34,6 +40,15 @@ export type Command =
       readonly waitFirstFrame: boolean;
       readonly record: RecordMode;
       readonly concurrency: number;
+      /** The protocol the group speaks; default "platform". */
+      readonly wire?: WireName;
+      /**
+       * Receivers send a cumulative `ack` per chat at most this often (the first push after a flush arms the
+       * timer, as the reference client's batcher does); unset: no acks.
+       */
+      readonly ackIntervalMs?: number;
+      /** Every socket of the group sends a `heartbeat` this often; unset: none. */
+      readonly heartbeatIntervalMs?: number;
     }
   | { readonly cmd: "expect"; readonly total: number; readonly timeoutMs: number }
   | { readonly cmd: "latencies"; readonly reference: Readonly<Record<string, number>> }
@@ -61,17 +76,25 @@ export interface StepResult {
   readonly scheduled: number;
   /** Sends that left late by more than 10 ms: the generator itself could not keep the timetable. */
   readonly sentLate: number;
+  /** Pushes received (one per message and receiver). */
   readonly received: number;
-  /** Messages of the step received per second over the step's second half (the pipeline full by then). */
+  /** Messages that reached every one of their receivers by the end of the drain. */
+  readonly deliveredToAll: number;
+  /** Pushes received per second over the step's second half (the pipeline full by then). */
+  readonly pushesPerSecond: number;
+  /** `pushesPerSecond` over the receivers per message: messages per second. */
   readonly achievedPerSecond: number;
-  /** Latency from each message's scheduled send time; messages never received count as the drain bound. */
+  /** Latency of each push from its message's scheduled send time; pushes never received count as the drain bound. */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly maxMs: number;
   /** Error frames by code (e.g. RATE_LIMITED), answered to senders. */
   readonly errors: Readonly<Record<string, number>>;
+  /** `send_message_ack`s (Centrifugo: publish replies) the senders got. */
   readonly acks: number;
+  /** Cumulative delivery `ack`s the receivers sent. */
+  readonly deliveryAcksSent: number;
 }
 
 export interface Envelope<T> {

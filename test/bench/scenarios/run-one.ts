@@ -9,6 +9,7 @@ const SCENARIOS: Record<string, () => Promise<{ scenario: Scenario }>> = {
   fanout: () => import("./fanout.js"),
   connections: () => import("./connections.js"),
   "end-to-end": () => import("./end-to-end.js"),
+  groups: () => import("./groups.js"),
 };
 
 const args = process.argv.slice(2).filter((arg) => arg !== "--");
