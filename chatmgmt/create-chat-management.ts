@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { ServerInterceptor } from "@grpc/grpc-js";
 import type { INestApplication } from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
 import { type GrpcOptions, Transport } from "@nestjs/microservices";
@@ -10,7 +11,9 @@ import { ExpressAdapter } from "@nestjs/platform-express";
 import type { JSONWebKeySet } from "jose";
 import { LOADER_OPTIONS, PROTO_ROOT } from "../proto/definitions.js";
 import { DevSmsSender } from "../runtime/adapters/memory/dev-sms-sender.js";
+import { AppError } from "../runtime/errors.js";
 import type { Route } from "../runtime/http/server.js";
+import type { SmsSender } from "../runtime/ports/sms-sender.js";
 import { type AccessClaims, AccessTokens } from "./auth/access-tokens.js";
 import { jwksOf, loadOrCreateSigningKey, signingKeyFromPem } from "./auth/signing-keys.js";
 import { ChatManagementModule } from "./chat-management.module.js";
@@ -36,8 +39,15 @@ export interface ChatManagement {
   info(): ChatManagementInfo;
   /** Verifies an access token exactly as chat management does (signature, claims, expiry). */
   verifyAccessToken(token: string): Promise<AccessClaims>;
-  /** Serves `messaging.v1.ChatService` on the same buses (NestJS gRPC transport); port 0 = any free port. */
-  startGrpc(host: string, port: number): Promise<RunningChatGrpc>;
+  /**
+   * Serves `messaging.v1.ChatService` on the same buses (NestJS gRPC transport); port 0 = any free port.
+   * `interceptors` run on every call first (the internal token check of runtime/grpc/internal-token.ts).
+   */
+  startGrpc(
+    host: string,
+    port: number,
+    interceptors?: readonly ServerInterceptor[],
+  ): Promise<RunningChatGrpc>;
   /** Stops the gRPC server and the app, then waits for lifecycle publications still running. */
   close(): Promise<void>;
 }
@@ -52,6 +62,16 @@ export interface ChatManagementInfo {
     readonly auth_methods: readonly string[];
   };
 }
+
+/**
+ * Outside dev mode without an SMS sender (`npm start` refuses that configuration; code that builds chat
+ * management itself can reach it): codes cannot reach anyone, so request-otp answers 503 and keeps none.
+ */
+const NO_SMS_SENDER: SmsSender = {
+  sendOtp: async () => {
+    throw new AppError("SERVICE_UNAVAILABLE", "one-time codes cannot be sent: no SMS sender is configured");
+  },
+};
 
 /** Config in the code's units (config.ts holds the documented options and defaults). */
 function limitsOf(config: ChatManagementDeps["config"]): AuthLimits {
@@ -88,9 +108,12 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
   }
   const limits = limitsOf(config);
   const { signingKeyPem: _pem, smsSender, ...rest } = deps;
+  if (smsSender instanceof DevSmsSender && !config.devMode) {
+    throw new AppError("CONFIG_INVALID", "the dev SMS sender logs one-time codes: it runs only in dev mode");
+  }
   const ctx: ChatMgmtContext = {
     ...rest,
-    smsSender: smsSender ?? new DevSmsSender(logger),
+    smsSender: smsSender ?? (config.devMode ? new DevSmsSender(logger) : NO_SMS_SENDER),
     signingKey,
     accessTokens: new AccessTokens(signingKey, deps.clock, deps.ids, limits.accessTokenTtlS),
     otpPepper: config.otpPepper ?? randomBytes(32).toString("hex"),
@@ -129,7 +152,7 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
       capabilities: { max_chat_members: limits.maxGroupMembers, auth_methods: ["phone_otp"] },
     }),
     verifyAccessToken: (token) => ctx.accessTokens.verify(token),
-    startGrpc: async (host, port) => {
+    startGrpc: async (host, port, interceptors = []) => {
       if (grpcStarted) throw new Error("the chat gRPC server is already started");
       grpcStarted = true;
       const bound = port === 0 ? await freePort(host) : port;
@@ -142,6 +165,8 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
             protoPath: [join("messaging", "v1", "chat.proto")],
             url: address,
             loader: { ...LOADER_OPTIONS, includeDirs: [PROTO_ROOT] },
+            // Handed to grpc-js's Server constructor (its ServerOptions).
+            channelOptions: { interceptors: [...interceptors] },
           },
         },
         { inheritAppConfig: false },

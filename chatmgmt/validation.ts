@@ -35,6 +35,9 @@ function fieldCode(issue: z.core.$ZodIssue): string {
       return "INVALID_VALUE";
     case "unrecognized_keys":
       return "UNKNOWN_FIELD";
+    case "custom":
+      // A refinement names its own code in `params.code` (schemas.ts: INVALID_CHARACTERS).
+      return typeof issue.params?.code === "string" ? issue.params.code : "INVALID";
     default:
       return "INVALID";
   }

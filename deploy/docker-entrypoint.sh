@@ -17,6 +17,15 @@
 # JWT_PRIVATE_KEY_PEM (a variable of this script, not of the platform): the PEM of chat management's signing key,
 # as orchestrators that inject secrets only as variables (ECS) pass it. It is written to JWT_PRIVATE_KEY_FILE
 # (default $DATA_DIR/jwt-signing-key.pem), mode 0600, and removed from the environment before node starts.
+#
+# ADMIN_TOKEN_FILE, OTP_PEPPER_FILE (variables of this script): a secret in a file, as Compose and Kubernetes
+# mount them; read into ADMIN_TOKEN / OTP_PEPPER (trailing newlines dropped) and removed from the environment.
+# Setting both a variable and its _FILE is refused. (INTERNAL_GRPC_TOKEN_FILE and JWT_PRIVATE_KEY_FILE are
+# options of the platform itself.)
+#
+# The image runs in production mode (DEV_MODE=false): the process refuses to start without the settings of
+# README "Running in production". Its internal listener (INTERNAL_PORT 9090: operator API, inspector, metrics)
+# binds to every interface of the container; keep that port off any load balancer.
 set -eu
 
 APP_DIR="${APP_DIR:-$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)}"
@@ -25,6 +34,19 @@ ROLES="all gateway ingest fanout chatmgmt"
 die() {
   echo "docker-entrypoint: $*" >&2
   exit 64
+}
+
+read_secret_file() {
+  name="$1"
+  eval "file=\${${name}_FILE:-}"
+  if [ -n "$file" ]; then
+    eval "current=\${${name}:-}"
+    [ -z "$current" ] || die "set $name or ${name}_FILE, not both"
+    [ -r "$file" ] || die "${name}_FILE: cannot read $file"
+    value="$(cat -- "$file")"
+    export "$name=$value"
+  fi
+  unset "${name}_FILE"
 }
 
 resolve_host() {
@@ -98,5 +120,6 @@ if [ -n "${JWT_PRIVATE_KEY_PEM:-}" ]; then
   export JWT_PRIVATE_KEY_FILE
 fi
 unset JWT_PRIVATE_KEY_PEM
+for secret in ADMIN_TOKEN OTP_PEPPER; do read_secret_file "$secret"; done
 
 exec node --import tsx runtime/main.ts "$@"

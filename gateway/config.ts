@@ -14,6 +14,10 @@ export function gatewayLimitsFromConfig(
     | "wsSendPerChatPerSecond"
     | "wsSendPerChatBurst"
     | "wsSendPerConnectionPerSecond"
+    | "wsAckPerConnectionPerSecond"
+    | "wsAckPerConnectionBurst"
+    | "wsMaxConnectionsPerUser"
+    | "wsMaxConnectionsPerIp"
     | "routingRefreshMs"
     | "routingTtlMs"
   >,
@@ -29,6 +33,10 @@ export function gatewayLimitsFromConfig(
     sendPerChatPerSecond: config.wsSendPerChatPerSecond,
     sendPerChatBurst: config.wsSendPerChatBurst,
     sendPerConnectionPerSecond: config.wsSendPerConnectionPerSecond,
+    ackPerConnectionPerSecond: config.wsAckPerConnectionPerSecond,
+    ackPerConnectionBurst: config.wsAckPerConnectionBurst,
+    maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
+    maxConnectionsPerIp: config.wsMaxConnectionsPerIp,
     routingRefreshMs: config.routingRefreshMs,
     routingTtlMs: config.routingTtlMs,
   };

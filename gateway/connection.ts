@@ -132,6 +132,7 @@ export class Connection implements ConnectionEffects {
   private refusedFrames: WindowCounter | undefined;
   private sendBucket: TokenBucket | undefined;
   private syncBucket: TokenBucket | undefined;
+  private ackBucket: TokenBucket | undefined;
   private chatBuckets: Map<string, TokenBucket> | undefined;
   private seen: Set<string> | undefined;
 
@@ -240,15 +241,8 @@ export class Connection implements ConnectionEffects {
    * skipped (consumers dedupe by it; duplicates after a crash are allowed upstream, D4).
    */
   push(frame: string, bytes: number, key: string): PushOutcome {
-    const socket = this.socket;
-    if (socket === undefined || !this.isOpen) return "dropped";
-    const { limits } = this.options;
-    this.buffer ??= new OutboundBuffer(
-      socket,
-      { maxMessages: limits.outboundMaxMessages, maxBytes: limits.outboundMaxBytes },
-      () => this.checkBuffer(),
-    );
-    const buffer = this.buffer;
+    const buffer = this.outboundBuffer();
+    if (buffer === undefined || !this.isOpen) return "dropped";
     this.seen ??= new Set();
     if (this.seen.has(key)) return "duplicate";
     if (!buffer.push(frame, bytes)) {
@@ -263,6 +257,19 @@ export class Connection implements ConnectionEffects {
     }
     this.checkBuffer();
     return "delivered";
+  }
+
+  /** The push buffer, made on first use; undefined before the socket exists. */
+  private outboundBuffer(): OutboundBuffer | undefined {
+    const socket = this.socket;
+    if (socket === undefined) return undefined;
+    const { limits } = this.options;
+    this.buffer ??= new OutboundBuffer(
+      socket,
+      { maxMessages: limits.outboundMaxMessages, maxBytes: limits.outboundMaxBytes },
+      () => this.checkBuffer(),
+    );
+    return this.buffer;
   }
 
   private checkBuffer(): void {
@@ -288,7 +295,7 @@ export class Connection implements ConnectionEffects {
   warnSlowConsumer(): void {
     const buffer = this.buffer;
     const { outboundMaxMessages, outboundMaxBytes, slowConsumerGraceMs } = this.options.limits;
-    this.reply({
+    this.control({
       type: "error",
       payload: {
         code: "SLOW_CONSUMER",
@@ -308,7 +315,7 @@ export class Connection implements ConnectionEffects {
   beginClose(reason: CloseReason): void {
     this.options.metrics.serverClosed(reason);
     const closing = CLOSING_REASONS[reason];
-    this.reply({
+    this.control({
       type: "connection_closing",
       payload: {
         reason,
@@ -328,8 +335,33 @@ export class Connection implements ConnectionEffects {
     if (this.principal !== undefined) this.options.hooks.onReleased(this);
   }
 
-  /** Replies and unsolicited frames bypass the push buffer: they are bounded by requests, not by fanout. */
+  /**
+   * Replies share the push buffer and its slow-consumer rules (D9): a client that stops reading but keeps
+   * asking (sync pages of 500 messages) must fill this bounded buffer, not the process's memory. A reply that
+   * does not fit closes the connection as a push would.
+   */
   private reply(frame: ServerFrame): void {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== socket.OPEN) return;
+    // Closing: the buffer is gone, and the answers of the requests still in flight (at most
+    // maxInFlightRequests) go straight out, so a send stored during a drain is still acknowledged.
+    if (!this.isOpen) {
+      this.control(frame);
+      return;
+    }
+    const buffer = this.outboundBuffer();
+    if (buffer === undefined) return;
+    // Only the hard limit is judged here: a sync page alone may exceed the warning level while a reading
+    // client takes it; the warning level is judged on pushes and as writes finish.
+    if (!buffer.reply(encodeFrame(frame, this.options.clock.now())))
+      this.actor.send({ type: "BUFFER_OVERFLOW" });
+  }
+
+  /**
+   * The frames that announce a close or warn about the buffer skip it: one or two per connection's life, and
+   * they must reach a client whose buffer is full.
+   */
+  private control(frame: ServerFrame): void {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== socket.OPEN) return;
     socket.send(encodeFrame(frame, this.options.clock.now()));
@@ -445,6 +477,7 @@ export class Connection implements ConnectionEffects {
       case "ack":
         // One-way (protocol §9): never answered. 0 acknowledges nothing.
         if (frame.lastAckedSequence === 0) return;
+        if (!this.admitAck()) return;
         ingest
           .ack({ chatId: frame.chatId, userId: principal.userId, sequence: frame.lastAckedSequence })
           .then(
@@ -486,6 +519,20 @@ export class Connection implements ConnectionEffects {
       limits.sendPerConnectionPerSecond,
     );
     return this.sendBucket.take();
+  }
+
+  /**
+   * Acks have a bucket of their own. One over it is dropped without an answer (a one-way frame; the client
+   * acks cumulatively again later, and delivery state only grows), and counts toward the `rate_limited` close.
+   */
+  private admitAck(): boolean {
+    const { limits, clock } = this.options;
+    this.ackBucket ??= new TokenBucket(clock, limits.ackPerConnectionPerSecond, limits.ackPerConnectionBurst);
+    if (this.ackBucket.take() === 0) return true;
+    this.options.metrics.rateLimited("ack", "rate");
+    this.refusedFrames ??= new WindowCounter(clock, limits.abuseWindowMs, limits.rateLimitedCloseThreshold);
+    if (this.refusedFrames.record() >= limits.rateLimitedCloseThreshold) this.close("rate_limited");
+    return false;
   }
 
   /** Refuses a request over a rate limit or the in-flight bound with RATE_LIMITED; persistent abuse closes. */

@@ -23,6 +23,8 @@ export interface DelivererOptions {
   readonly connectionsOf: (userId: UserId) => Iterable<Connection> | undefined;
   /** One `gateway.receive_delivery` span per Deliver call; default: none. */
   readonly tracer?: Tracer;
+  /** A `session_revoked` close names a session whose tokens this gateway must refuse from now on. */
+  readonly onSessionRevoked?: (sessionId: string) => void;
 }
 
 interface Encoded {
@@ -106,6 +108,8 @@ export function createDeliverer(options: DelivererOptions): GatewayApi {
           details: { field: "reason" },
         });
       }
+      if (reason === "session_revoked" && request.sessionId !== undefined)
+        options.onSessionRevoked?.(request.sessionId);
       let closed = 0;
       for (const connection of [...(options.connectionsOf(request.userId) ?? [])]) {
         if (!connection.isOpen) continue;

@@ -6,13 +6,16 @@ import { WebSocketServer } from "ws";
 import { SharedSnapshots } from "../actors/connection/connection-driver.js";
 import type { Clock, TimerHandle } from "../runtime/clock.js";
 import type { GatewayApi } from "../runtime/gateway-api.js";
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../runtime/http/client-address.js";
 import type { ConnectionId, IdFactory, UserId } from "../runtime/ids.js";
 import type { IngestApi } from "../runtime/ingest-api.js";
 import type { Logger } from "../runtime/logger.js";
 import { type GatewayRecorder, NO_GATEWAY_METRICS } from "../runtime/metrics/recorders.js";
 import type { ConnectionEntry, ConnectionRegistry } from "../runtime/ports/routing.js";
 import { BreakingIngest } from "./circuit-breaker.js";
+import { clientAddressOf } from "./client-address.js";
 import { Connection, type ConnectionInspector, type ConnectionOptions } from "./connection.js";
+import { type CapTicket, ConnectionCaps } from "./connection-caps.js";
 import { createDeliverer } from "./deliver.js";
 import {
   checkVersion,
@@ -25,6 +28,7 @@ import {
 import type { JwtKeySource } from "./jwt-keys.js";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.js";
 import { RoutingRefresher } from "./routing-refresher.js";
+import { type SessionCheck, SessionLiveness } from "./session-liveness.js";
 import { TimerQueue } from "./timer-queue.js";
 import { TokenBucket } from "./token-bucket.js";
 import { tracedSends } from "./traced-sends.js";
@@ -53,6 +57,13 @@ export interface GatewayDeps {
   readonly inspect?: ConnectionInspector;
   /** What the connection plane records (runtime/metrics); absent: nothing is recorded. */
   readonly metrics?: GatewayRecorder;
+  /**
+   * Whether a token's session (`sid`) still exists; a deleted one is refused with 401 `token_revoked`.
+   * Absent (gateway tests with their own keys): a valid signature is enough.
+   */
+  readonly sessions?: SessionCheck;
+  /** Proxies whose `X-Forwarded-For` names the client for the per-address cap; default: none. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export interface Gateway {
@@ -98,10 +109,13 @@ class GatewayServer implements Gateway {
   private readonly timers: TimerQueue;
   private readonly shared: ConnectionOptions;
   private readonly metrics: GatewayRecorder;
+  private readonly sessions: SessionLiveness | undefined;
+  private readonly caps: ConnectionCaps;
 
   constructor(private readonly deps: GatewayDeps) {
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...deps.limits };
     this.metrics = deps.metrics ?? NO_GATEWAY_METRICS;
+    this.caps = new ConnectionCaps(this.limits, this.metrics);
     this.logger = deps.logger.child({ component: "gateway" });
     this.ingest = new BreakingIngest(deps.ingest, {
       clock: deps.clock,
@@ -144,8 +158,19 @@ class GatewayServer implements Gateway {
       logger: this.logger,
       entries: (now) => [...this.live.values()].filter((c) => c.isOpen).map((c) => c.entry(now)),
     });
+    this.sessions =
+      deps.sessions === undefined
+        ? undefined
+        : new SessionLiveness({
+            check: deps.sessions,
+            clock: deps.clock,
+            liveTtlMs: this.limits.sessionCheckTtlMs,
+            revokedTtlMs: 60 * 60_000,
+            maxEntries: 100_000,
+          });
     this.api = createDeliverer({
       clock: deps.clock,
+      onSessionRevoked: (sessionId) => this.sessions?.revoked(sessionId),
       ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
       connectionsOf: (userId) => this.userConnections(userId),
     });
@@ -236,14 +261,18 @@ class GatewayServer implements Gateway {
     socket.once("error", onGone);
     let principal: Principal | undefined;
     let duplicates: ConnectionEntry[] = [];
+    let ticket: CapTicket | undefined;
     try {
       if (this.draining) {
         throw new HandshakeRejection(503, "service_unavailable", "the gateway is shutting down");
       }
       checkVersion(version);
+      ticket = this.caps.begin(clientAddressOf(request, this.deps.trustedProxies ?? NO_TRUSTED_PROXIES));
       const { token, deviceId } = credentialsOf(request, url);
       const claims = await verifyAccessToken(token, this.deps.keys, clock.now());
       this.admitConnect(claims.userId);
+      ticket.admitUser(claims.userId, deviceId, this.userConnections(claims.userId));
+      await this.checkSession(claims.sessionId, claims.userId);
       // One literal shape for every connection's principal: a spread of the claims plus the device gives each
       // object a hidden class (and property array) of its own, about 250 bytes per idle connection.
       principal = {
@@ -266,6 +295,7 @@ class GatewayServer implements Gateway {
         throw new HandshakeRejection(503, "service_unavailable", "routing is unavailable; retry later");
       }
     } catch (error) {
+      ticket?.settle();
       connection.reject();
       this.metrics.handshake(error instanceof HandshakeRejection ? error.error : "service_unavailable");
       if (error instanceof HandshakeRejection) return refuse(socket, error);
@@ -279,7 +309,9 @@ class GatewayServer implements Gateway {
       socket.off("error", onGone);
     }
     const registered = principal;
+    const admitted = ticket;
     if (gone || this.draining) {
+      admitted.settle();
       connection.reject();
       this.unregisterEntry(connection.id, registered.userId);
       socket.destroy();
@@ -287,6 +319,7 @@ class GatewayServer implements Gateway {
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       this.live.set(connection.id, connection);
+      admitted.established(connection);
       const held = this.byUser.get(registered.userId);
       if (held === undefined) this.byUser.set(registered.userId, connection);
       else if (held instanceof Set) held.add(connection);
@@ -295,6 +328,28 @@ class GatewayServer implements Gateway {
       this.metrics.handshake("accepted");
       this.evict(duplicates);
     });
+    // The callback ran (the connection now counts as live) or ws destroyed the socket: either way done.
+    admitted.settle();
+  }
+
+  /** Protocol §3 `token_revoked`: the token's session was deleted (logout, revocation, refresh reuse). */
+  private async checkSession(sessionId: string | undefined, userId: UserId): Promise<void> {
+    const sessions = this.sessions;
+    if (sessions === undefined || sessionId === undefined) return;
+    let live: boolean;
+    try {
+      live = await sessions.isLive(sessionId, userId);
+    } catch (error) {
+      this.logger.warn({ err: error }, "session check failed; refusing the connection");
+      throw new HandshakeRejection(503, "service_unavailable", "sessions are unavailable; retry later");
+    }
+    if (!live) {
+      throw new HandshakeRejection(
+        401,
+        "token_revoked",
+        "the session of this token was revoked; sign in again",
+      );
+    }
   }
 
   /** Per-user connect limit, after the token check so that unauthenticated clients cannot spend a user's. */
@@ -369,6 +424,7 @@ class GatewayServer implements Gateway {
 
   private forget(connection: Connection): void {
     if (!this.live.delete(connection.id)) return;
+    this.caps.released(connection);
     const principal = connection.principal;
     // A client that closed first never passed through `closing`: its entry goes now.
     if (principal !== undefined) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { errors, jwtVerify } from "jose";
 import { isoTime } from "../runtime/clock.js";
+import { isDeviceId, MAX_DEVICE_ID_LENGTH } from "../runtime/device-id.js";
 import { isUserId, type UserId } from "../runtime/ids.js";
 import type { JwtKeySource } from "./jwt-keys.js";
 import { SUPPORTED_VERSIONS } from "./limits.js";
@@ -50,7 +51,6 @@ export interface Principal {
 export const JWT_ISSUER = "messaging-platform";
 export const JWT_AUDIENCE = "messaging-api";
 export const WS_PATH = /^\/v(\d+)\/ws\/?$/;
-const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** The protocol version named by the path, or undefined when the path is not a WebSocket endpoint of ours. */
 export function versionOf(path: string): number | undefined {
@@ -92,8 +92,12 @@ export function credentialsOf(request: IncomingMessage, url: URL): { token: stri
       "device_id is required (X-Device-ID or ?device_id=)",
     );
   }
-  if (!DEVICE_ID.test(deviceId)) {
-    throw new HandshakeRejection(400, "invalid_request", "device_id must be 1-64 letters, digits, . _ : -");
+  if (!isDeviceId(deviceId)) {
+    throw new HandshakeRejection(
+      400,
+      "invalid_request",
+      `device_id must be 1-${MAX_DEVICE_ID_LENGTH} letters, digits, . _ : -`,
+    );
   }
   if (token === undefined || token === "") {
     throw new HandshakeRejection(401, "invalid_token", "an access token is required");

@@ -30,6 +30,30 @@ export interface GatewayLimits {
   readonly connectsPerUserPerMinute: number;
   /** `sync_request` per connection (protocol §11: 5/s). */
   readonly syncPerConnectionPerSecond: number;
+  /**
+   * `ack` per connection: sustained rate and burst. The protocol gives no number, only that clients batch
+   * (§9: every 5 s or 10 messages per chat) and ack each chat's top after a sync (5 syncs/s). 10/s with a
+   * burst of 50 covers a client acking 50 chats at once after reconnecting; over it, acks are dropped
+   * unanswered (one-way frames; the client re-acks later) and count toward the `rate_limited` close.
+   */
+  readonly ackPerConnectionPerSecond: number;
+  readonly ackPerConnectionBurst: number;
+  /**
+   * Open connections of one user on this gateway (spec/planes-ops-security-testing.md: 5 concurrent); more are
+   * refused with 429 `rate_limited`. Twice the session cap (one connection per device), because a replaced
+   * connection lingers through its close handshake while its device reconnects.
+   */
+  readonly maxConnectionsPerUser: number;
+  /**
+   * Open connections from one client address on this gateway, counted before the token is checked; more are
+   * refused with 429 `rate_limited`. Generous: carrier NATs put many users behind one address.
+   */
+  readonly maxConnectionsPerIp: number;
+  /**
+   * How long the handshake trusts that a token's session is live. Revocations reach every gateway at once;
+   * this bounds only a gateway that missed one (the spec's gateways re-check every 60 s).
+   */
+  readonly sessionCheckTtlMs: number;
   /** Refused (rate-limited) frames within `abuseWindowMs` that close the connection with `rate_limited`. */
   readonly rateLimitedCloseThreshold: number;
   /** Invalid frames within `abuseWindowMs` that close the connection with `protocol_error` (protocol §5: 10). */
@@ -65,6 +89,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   sendPerChatBurst: 20,
   sendPerConnectionPerSecond: 30,
   syncPerConnectionPerSecond: 5,
+  ackPerConnectionPerSecond: 10,
+  ackPerConnectionBurst: 50,
+  maxConnectionsPerUser: 10,
+  maxConnectionsPerIp: 1000,
+  sessionCheckTtlMs: 30_000,
   connectsPerUserPerMinute: 30,
   rateLimitedCloseThreshold: 100,
   invalidFrameCloseThreshold: 10,

@@ -81,6 +81,9 @@ export const CLOSING_REASONS = {
   protocol_error: { code: 1008, message: "too many invalid frames" },
   duplicate_connection: { code: 1001, message: "the same device connected again" },
   token_expired: { code: 1008, message: "the access token expired; refresh it and reconnect" },
+  // spec/planes-ops-security-testing.md "Revoke all sessions": a late auth failure, so 1008 (protocol §3).
+  // Reconnecting with the same token is refused with 401 `token_revoked`: the client must sign in again.
+  session_revoked: { code: 1008, message: "the session was revoked; sign in again" },
   slow_consumer: { code: 1008, message: "the connection could not keep up with its messages" },
 } as const;
 export type ClosingReason = keyof typeof CLOSING_REASONS;

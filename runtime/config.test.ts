@@ -32,6 +32,14 @@ describe("configuration", () => {
     expect(loadConfig({ env: { ROLE: "gateway", DEV_MODE: "true" } }).devMode).toBe(true);
   });
 
+  it("sends codes with the dev sender only in dev mode; SNS_REGION follows AWS_REGION", () => {
+    expect(loadConfig({ env: {} }).smsSender).toBe("dev");
+    expect(loadConfig({ env: { ROLE: "chatmgmt" } }).smsSender).toBeUndefined();
+    const sns = loadConfig({ env: { ROLE: "chatmgmt", SMS_SENDER: "sns", AWS_REGION: "eu-central-1" } });
+    expect(sns).toMatchObject({ smsSender: "sns", snsRegion: "eu-central-1" });
+    expect(loadConfig({ env: { SNS_REGION: "us-west-2" } }).snsRegion).toBe("us-west-2");
+  });
+
   it("rejects every invalid value at once with CONFIG_INVALID", () => {
     let caught: unknown;
     try {

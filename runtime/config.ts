@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { INGEST_DEFAULTS } from "../actors/chat-sequencer/ingest-service.js";
 import { AppError } from "./errors.js";
+import { parseCidr } from "./http/client-address.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
 
 /**
@@ -28,6 +29,9 @@ const optionalUrl = z.string().url().optional();
 export const ROLES = ["all", "gateway", "ingest", "fanout", "chatmgmt"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The internal HTTP listener's port unless INTERNAL_PORT says otherwise. */
+export const DEFAULT_INTERNAL_PORT = 9090;
+
 const option = <T extends z.ZodType>(spec: OptionSpec<T>): OptionSpec<T> => spec;
 
 export const OPTIONS = {
@@ -38,13 +42,14 @@ export const OPTIONS = {
   }),
   host: option({
     env: "HOST",
-    description: "Interface the HTTP/WebSocket server binds to (`0.0.0.0` to accept remote clients).",
+    description:
+      "Interface the public HTTP/WebSocket listener binds to (`0.0.0.0` to accept remote clients); the internal one has INTERNAL_HOST.",
     schema: z.string().min(1).default("127.0.0.1"),
   }),
   port: option({
     env: "PORT",
     description:
-      "Port of the HTTP server: REST `/api/v1`, WebSocket `/v1/ws`, `/health` (0 = any free port).",
+      "Port of the public HTTP listener: REST `/api/v1`, WebSocket `/v1/ws`, the browser client and `/health` (its verdict only); never the operator API, `/inspector` or `/metrics` (INTERNAL_PORT). 0 = any free port.",
     schema: port.default(8080),
   }),
   grpcPort: option({
@@ -68,12 +73,20 @@ export const OPTIONS = {
     description: "pino log level: fatal, error, warn, info, debug, trace, silent.",
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   }),
+  // --- dev mode (runtime/production-requirements.ts): on only where nobody else can reach it ---
   devMode: option({
     env: "DEV_MODE",
     description:
-      "Development conveniences (the OTP of the dev SMS sender is readable over REST). Never in production.",
+      'Development conveniences: the dev SMS sender logs one-time codes and serves them at `/api/v1/dev/otp`, the operator API accepts `dev-admin-token`, `/inspector` is open. Off, the process runs in production mode and refuses to start without the settings of README "Running in production". `true` on a non-loopback HOST or INTERNAL_HOST also needs ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS.',
     schema: bool.optional(),
-    defaultLabel: "true when ROLE=all, else false",
+    defaultLabel:
+      "true when ROLE=all and every listener is loopback (127.0.0.0/8, ::1, localhost), else false",
+  }),
+  allowDevModeOnPublicAddress: option({
+    env: "ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS",
+    description:
+      "Lets DEV_MODE=true run on a non-loopback address, where anyone who reaches it can read any phone's one-time code and use the operator API; a warning is logged at every start. Does not turn dev mode on by itself.",
+    schema: bool.default(false),
   }),
   dynamodbEndpoint: option({
     env: "DYNAMODB_ENDPOINT",
@@ -138,6 +151,33 @@ export const OPTIONS = {
     description:
       "Stop gracefully when the process that started this one goes away (set by `npm run cluster` and the test harnesses, so a crashed launcher leaves no node behind).",
     schema: bool.default(false),
+  }),
+  // --- internal surface (runtime/http/internal-listener.ts, runtime/grpc/internal-token.ts): what only the
+  // platform's own pods and its operators reach; the public listener never serves it ---
+  internalHost: option({
+    env: "INTERNAL_HOST",
+    description:
+      "Interface of the internal HTTP listener: operator API `/admin/ring`, `/inspector`, `/metrics` and the detailed `/health` (`0.0.0.0` in containers, where a NetworkPolicy or security group keeps it private; never route it from a load balancer).",
+    schema: z.string().min(1).default("127.0.0.1"),
+  }),
+  internalPort: option({
+    env: "INTERNAL_PORT",
+    description:
+      "Port of the internal HTTP listener (0 = any free port). A process whose PORT is 0 (tests, tools) takes any free one too, so that several run side by side.",
+    schema: port.optional(),
+    defaultLabel: "9090 (0 when PORT=0)",
+  }),
+  internalGrpcToken: option({
+    env: "INTERNAL_GRPC_TOKEN",
+    description:
+      "Shared secret (>= 16 chars) that every internal gRPC call (IngestService, GatewayService, ChatService) carries as `x-internal-token` metadata and every internal gRPC server checks; a call without it fails with UNAUTHENTICATED. Unset: internal gRPC is open, which only dev mode allows.",
+    schema: z.string().min(16).optional(),
+  }),
+  internalGrpcTokenFile: option({
+    env: "INTERNAL_GRPC_TOKEN_FILE",
+    description:
+      "File holding INTERNAL_GRPC_TOKEN (a mounted secret), read once at start-up; surrounding whitespace is ignored. Set one of the two, not both.",
+    schema: z.string().min(1).optional(),
   }),
   // --- placement (runtime/placement/): the ring, routing to owners, the operator API ---
   ringRefreshMs: option({
@@ -253,6 +293,31 @@ export const OPTIONS = {
     description: "Recipients per second past the immediate ones, for the largest chats (0 = no pacing).",
     schema: z.coerce.number().int().min(0).default(50),
   }),
+  // --- SMS delivery of one-time codes (runtime/ports/sms-sender.ts, runtime/adapters/sns/) ---
+  smsSender: option({
+    env: "SMS_SENDER",
+    description:
+      "Who delivers one-time codes where chat management runs: `sns` (AWS SNS transactional SMS) or `dev` (logs the code and serves it at `/api/v1/dev/otp`; only in dev mode). Production mode requires `sns`.",
+    schema: z.enum(["dev", "sns"]).optional(),
+    defaultLabel: "dev in dev mode, else unset",
+  }),
+  snsRegion: option({
+    env: "SNS_REGION",
+    description: "AWS region of the SNS client that sends SMS (credentials: the AWS SDK's default chain).",
+    schema: z.string().min(1).optional(),
+    defaultLabel: "AWS_REGION",
+  }),
+  snsEndpoint: option({
+    env: "SNS_ENDPOINT",
+    description: "SNS API endpoint instead of AWS's (a local stand-in). Unset: AWS SNS of SNS_REGION.",
+    schema: optionalUrl,
+  }),
+  smsSendTimeoutMs: option({
+    env: "SMS_SEND_TIMEOUT_MS",
+    description:
+      "Longest one SMS send may take; past it request-otp answers 503 and keeps no code (no retry: a retried SMS could arrive twice).",
+    schema: positiveInt.default(5_000),
+  }),
   // --- chat management (chatmgmt/): auth, OTP, sessions, REST/gRPC ---
   chatGrpcPort: option({
     env: "CHAT_GRPC_PORT",
@@ -344,6 +409,52 @@ export const OPTIONS = {
     description: "`documentation_url` announced by `GET /api/v1/` (spec §2). Unset: null.",
     schema: optionalUrl,
   }),
+  // --- client addresses and abuse limits (runtime/http/client-address.ts, chatmgmt/): who a request comes
+  // from behind load balancers, OTP verification limits, group limits ---
+  trustedProxies: option({
+    env: "TRUSTED_PROXIES",
+    description:
+      "Comma-separated CIDRs (IPv4 or IPv6, e.g. `10.0.0.0/8,2001:db8::/32`; a bare address is one host) of the load balancers and proxies whose `X-Forwarded-For` entries are believed: the per-IP limits count the first untrusted address walking the header from the right. Empty: nobody is trusted (not even loopback) and the socket's peer is the client.",
+    schema: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ""),
+      )
+      .refine((cidrs) => cidrs.every((cidr) => parseCidr(cidr) !== undefined), "a list of IPv4/IPv6 CIDRs"),
+    defaultLabel: "(empty)",
+  }),
+  otpVerifiesPerPhone: option({
+    env: "OTP_VERIFIES_PER_PHONE",
+    description:
+      "verify-otp attempts (right or wrong, in any state of the code) a phone number may get per OTP_VERIFY_WINDOW_S (spec §3.4: 5 per 5 min).",
+    schema: positiveInt.default(5),
+  }),
+  otpVerifiesPerIp: option({
+    env: "OTP_VERIFIES_PER_IP",
+    description:
+      "verify-otp attempts one client IP may make per OTP_VERIFY_WINDOW_S, counted before the phone's: an attacker who exhausts victims' per-phone limits from one address spends this many attempts per OTP_VERIFIES_PER_PHONE phones.",
+    schema: positiveInt.default(10),
+  }),
+  otpVerifyWindowS: option({
+    env: "OTP_VERIFY_WINDOW_S",
+    description: "Window of the per-phone and per-IP verify-otp limits, in seconds.",
+    schema: positiveInt.default(300),
+  }),
+  groupsCreatedPerDay: option({
+    env: "GROUPS_CREATED_PER_DAY",
+    description: "Group chats one user may create per UTC day (spec: 20); the next is 429 RATE_LIMITED.",
+    schema: positiveInt.default(20),
+  }),
+  maxGroupsPerUser: option({
+    env: "MAX_GROUPS_PER_USER",
+    description:
+      "Group chats one user may own, i.e. have created (spec: 500; ownership never moves); the next is 400 INVALID_OPERATION.",
+    schema: positiveInt.default(500),
+  }),
   // Connection plane (gateway/limits.ts holds the same defaults and the meaning of each).
   jwksUrl: option({
     env: "JWKS_URL",
@@ -397,6 +508,30 @@ export const OPTIONS = {
     description: "`send_message` per connection over all chats (D9: 30/s).",
     schema: positiveInt.default(30),
   }),
+  // Connection plane, abuse limits (gateway/limits.ts explains each number).
+  wsAckPerConnectionPerSecond: option({
+    env: "WS_ACK_PER_CONNECTION_PER_S",
+    description:
+      "`ack` frames per connection, sustained (the protocol gives no number; clients batch acks). Acks over it are dropped unanswered and count toward the `rate_limited` close.",
+    schema: positiveInt.default(10),
+  }),
+  wsAckPerConnectionBurst: option({
+    env: "WS_ACK_PER_CONNECTION_BURST",
+    description: "`ack` frames per connection, burst (a client acking many chats after a reconnect).",
+    schema: positiveInt.default(50),
+  }),
+  wsMaxConnectionsPerUser: option({
+    env: "WS_MAX_CONNECTIONS_PER_USER",
+    description:
+      "Open WebSocket connections of one user on one gateway; more are refused with 429 `rate_limited` (spec: 5 concurrent; twice that, as a replaced connection lingers while its device reconnects).",
+    schema: positiveInt.default(10),
+  }),
+  wsMaxConnectionsPerIp: option({
+    env: "WS_MAX_CONNECTIONS_PER_IP",
+    description:
+      "Open WebSocket connections from one client address on one gateway, counted before the token check; more are refused with 429 `rate_limited`.",
+    schema: positiveInt.default(1000),
+  }),
   routingRefreshMs: option({
     env: "ROUTING_REFRESH_MS",
     description: "How often a gateway refreshes its connections' routing entries (D6: 10 s).",
@@ -433,11 +568,56 @@ type Options = typeof OPTIONS;
 type Parsed = { [K in keyof Options]: z.output<Options[K]["schema"]> };
 
 export interface Config
-  extends Omit<Parsed, "devMode" | "nodeId" | "tracingExporter" | "tracingSampleRatio"> {
+  extends Omit<
+    Parsed,
+    "devMode" | "nodeId" | "tracingExporter" | "tracingSampleRatio" | "internalPort" | "snsRegion"
+  > {
   readonly devMode: boolean;
+  readonly snsRegion: string;
   readonly nodeId: string;
   readonly tracingExporter: "none" | "console" | "otlp";
   readonly tracingSampleRatio: number;
+  readonly internalPort: number;
+}
+
+// --- dev mode decision ---
+/** Options naming an interface this process listens on: dev mode is on by default only if all are loopback. */
+const LISTENER_HOST_OPTIONS = ["host", "internalHost"] as const satisfies ReadonlyArray<keyof Options>;
+
+/** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches (`auto`, `0.0.0.0`, `::` are not). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** The listener interfaces of a configuration that are not loopback. */
+export function publicListenerHosts(config: Readonly<Record<string, unknown>> | Config): string[] {
+  const values = config as Readonly<Record<string, unknown>>;
+  return LISTENER_HOST_OPTIONS.map((key) => values[key]).filter(
+    (host): host is string => typeof host === "string" && !isLoopbackHost(host),
+  );
+}
+
+/**
+ * Dev mode hands one-time codes and the operator API to whoever reaches the process, so by default it is on
+ * only for the embedded role on loopback listeners. Asked for on any other address, it needs the explicit
+ * override (and `npm start` warns at every start); without it the configuration is refused.
+ */
+function decideDevMode(parsed: Record<string, unknown>, problems: string[]): boolean {
+  const publicHosts = publicListenerHosts(parsed);
+  const devMode =
+    typeof parsed.devMode === "boolean" ? parsed.devMode : parsed.role === "all" && publicHosts.length === 0;
+  if (devMode && publicHosts.length > 0 && parsed.allowDevModeOnPublicAddress !== true) {
+    problems.push(
+      `DEV_MODE: dev mode on a non-loopback address (${publicHosts.join(", ")}) lets anyone who reaches it read every phone's one-time code and use the operator API; bind HOST and INTERNAL_HOST to 127.0.0.1, or set ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS=true to accept that risk`,
+    );
+  }
+  if (parsed.smsSender === "dev" && !devMode) {
+    problems.push(
+      "SMS_SENDER: the dev sender logs one-time codes and serves them over REST, so it runs only in dev mode; use sns",
+    );
+  }
+  return devMode;
 }
 
 /** `DATA_DIR` -> `--data-dir`. */
@@ -494,6 +674,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (merged.TRACING_EXPORTER === "otlp" && merged.OTEL_EXPORTER_OTLP_ENDPOINT === undefined) {
     problems.push("TRACING_EXPORTER: otlp needs OTEL_EXPORTER_OTLP_ENDPOINT");
   }
+  const devMode = decideDevMode(parsed, problems);
   if (problems.length > 0) {
     throw new AppError("CONFIG_INVALID", `invalid configuration:\n  ${problems.join("\n  ")}`, {
       details: { problems },
@@ -502,10 +683,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const values = parsed as Parsed;
   return {
     ...values,
-    devMode: values.devMode ?? values.role === "all",
+    devMode,
+    smsSender: values.smsSender ?? (devMode ? "dev" : undefined),
+    snsRegion: values.snsRegion ?? values.awsRegion,
     tracingExporter:
       values.tracingExporter ?? (values.otelExporterOtlpEndpoint === undefined ? "console" : "otlp"),
     tracingSampleRatio: values.tracingSampleRatio ?? (values.role === "all" ? 1 : 0.01),
+    internalPort: values.internalPort ?? (values.port === 0 ? 0 : DEFAULT_INTERNAL_PORT),
     nodeId:
       values.nodeId ??
       `${hostname()

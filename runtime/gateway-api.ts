@@ -38,7 +38,10 @@ export interface CloseConnectionsRequest {
   readonly userId: UserId;
   /** Only the connections of this session; absent = every connection of the user. */
   readonly sessionId?: string;
-  /** A `connection_closing` reason of spec/protocol.md §7, e.g. `token_expired` for a revoked session. */
+  /**
+   * A `connection_closing` reason (gateway/server-frames.ts). `session_revoked` (with `sessionId`) also makes
+   * the gateway refuse that session's tokens from now on; callers send it to every gateway.
+   */
   readonly reason: string;
   /**
    * Only this connection of the user: a gateway evicting a device's older connection held by another gateway

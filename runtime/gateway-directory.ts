@@ -56,18 +56,10 @@ export class GatewayDirectory {
    * are logged and skipped (their sockets die with them).
    */
   async closeConnections(request: CloseConnectionsRequest): Promise<number> {
-    let targets: Array<{ nodeId: string; api: GatewayApi }>;
-    try {
-      const ids =
-        (await this.options.connections.gatewaysOfUsers([request.userId])).get(request.userId) ?? [];
-      const found = await Promise.all(
-        ids.map(async (nodeId) => ({ nodeId, api: await this.gateway(nodeId) })),
-      );
-      targets = found.flatMap(({ nodeId, api }) => (api === undefined ? [] : [{ nodeId, api }]));
-    } catch (error) {
-      this.options.logger.warn({ err: error }, "routing unavailable: asking every gateway to close");
-      targets = await this.liveGateways();
-    }
+    // A revoked session concerns every gateway, not only those holding its connections: each must refuse the
+    // session's tokens at its next handshake (protocol §3 `token_revoked`).
+    const targets =
+      request.reason === "session_revoked" ? await this.everyGateway() : await this.gatewaysOf(request);
     const closed = await Promise.all(
       targets.map(({ nodeId, api }) =>
         api.closeConnections(request).catch((error: unknown) => {
@@ -77,6 +69,32 @@ export class GatewayDirectory {
       ),
     );
     return closed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** The user's gateways from the routing entries, or every live gateway when those cannot be read. */
+  private async gatewaysOf(
+    request: CloseConnectionsRequest,
+  ): Promise<Array<{ readonly nodeId: string; readonly api: GatewayApi }>> {
+    try {
+      const ids =
+        (await this.options.connections.gatewaysOfUsers([request.userId])).get(request.userId) ?? [];
+      const found = await Promise.all(
+        ids.map(async (nodeId) => ({ nodeId, api: await this.gateway(nodeId) })),
+      );
+      return found.flatMap(({ nodeId, api }) => (api === undefined ? [] : [{ nodeId, api }]));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "routing unavailable: asking every gateway to close");
+      return this.liveGateways();
+    }
+  }
+
+  /** Every live gateway, this process's own included even before its first heartbeat. */
+  private async everyGateway(): Promise<Array<{ readonly nodeId: string; readonly api: GatewayApi }>> {
+    const targets = await this.liveGateways();
+    const local = this.options.local;
+    if (local !== undefined && !targets.some((target) => target.nodeId === local.nodeId))
+      targets.push({ nodeId: local.nodeId, api: local.api });
+    return targets;
   }
 
   close(): void {

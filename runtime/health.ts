@@ -89,16 +89,24 @@ export async function checkHealth(
   };
 }
 
+/**
+ * `GET /health` of one listener. Both run the same checks and answer with the same status code, so a load
+ * balancer and an operator see the same verdict; only the internal listener tells which adapters run where,
+ * their latencies and errors, the version and the node. The public answer is spec §2's `{status, timestamp}`:
+ * dependency names and error texts would tell an attacker what to aim at.
+ */
 export function healthRoute(
   identity: HealthIdentity,
   checks: readonly DependencyCheck[],
   clock: Clock,
+  detail: "status" | "full",
 ): Route {
   return async (request, response, requestId) => {
     if (pathOf(request) !== "/health" || (request.method !== "GET" && request.method !== "HEAD"))
       return false;
     const report = await checkHealth(identity, checks, clock);
-    sendJson(response, report.status === "healthy" ? 200 : 503, report, requestId);
+    const body = detail === "full" ? report : { status: report.status, timestamp: report.timestamp };
+    sendJson(response, report.status === "healthy" ? 200 : 503, body, requestId);
     return true;
   };
 }

@@ -3,6 +3,7 @@ import { configHelp, loadConfig } from "./config.js";
 import { isAppError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { startPlatform } from "./platform.js";
+import { assertProductionReady, startupRisks } from "./production-requirements.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
@@ -16,8 +17,11 @@ if (argv.includes("--help") || argv.includes("-h")) {
 Usage: npm start [-- --option value ...]
 
 Starts one process of the messaging platform. Without options: the embedded platform on
-http://127.0.0.1:8080 with its data in ./data. Every option is also an environment variable;
-flags win over variables.
+http://127.0.0.1:8080 with its data in ./data, in dev mode. Dev mode is on by default only for
+ROLE=all on loopback addresses; anywhere else the process runs in production mode and refuses to
+start, naming every one, until ADMIN_TOKEN, OTP_PEPPER, JWT_PRIVATE_KEY_FILE and SMS_SENDER=sns
+are set as its roles need (README "Running in production"). Every option is also an environment
+variable; flags win over variables.
 
 Options:
 ${configHelp()}`);
@@ -27,6 +31,7 @@ ${configHelp()}`);
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig({ argv });
+  assertProductionReady(config);
 } catch (error) {
   console.error(isAppError(error) ? error.message : String(error));
   console.error("Run `npm start -- --help` for the options.");
@@ -35,11 +40,12 @@ try {
 
 const logger = createLogger({ level: config.logLevel, base: { role: config.role, node_id: config.nodeId } });
 const clock = new SystemClock();
+for (const risk of startupRisks(config)) logger.warn({ dev_mode: true }, `insecure configuration: ${risk}`);
 
 try {
   const platform = await startPlatform(config, logger, clock);
   const adapters = Object.fromEntries(platform.adapters.checks.map((check) => [check.name, check.adapter]));
-  logger.info({ url: platform.baseUrl, adapters }, "platform started");
+  logger.info({ url: platform.baseUrl, internal_url: platform.internalUrl, adapters }, "platform started");
   // A short human banner on stderr, so stdout stays pure JSON logs.
   process.stderr.write(
     [
@@ -52,13 +58,15 @@ try {
         ? []
         : [`  WebSocket  ${platform.baseUrl.replace(/^http/, "ws")}/v1/ws`]),
       `  Health     ${platform.baseUrl}/health`,
-      `  Metrics    ${platform.baseUrl}/metrics`,
-      `  Inspector  ${platform.baseUrl}/inspector${config.devMode ? "" : " (ADMIN_TOKEN)"}`,
+      `  Internal   ${platform.internalUrl} (operators and the platform's own pods only; never publish it)`,
+      `  Details    ${platform.internalUrl}/health`,
+      `  Metrics    ${platform.internalUrl}/metrics`,
+      `  Inspector  ${platform.internalUrl}/inspector${config.devMode ? "" : " (ADMIN_TOKEN)"}`,
       ...(platform.grpcPort === undefined ? [] : [`  gRPC       ${config.host}:${platform.grpcPort}`]),
       ...(platform.chatGrpcPort === undefined
         ? []
         : [`  Chat gRPC  ${config.host}:${platform.chatGrpcPort}`]),
-      `  Ring       npm run ring -- show --url ${platform.baseUrl}`,
+      `  Ring       npm run ring -- show --url ${platform.internalUrl}`,
       ...(config.devMode ? ["  Dev mode   on: one-time codes are logged and served at /api/v1/dev/otp"] : []),
       ...Object.entries(adapters).map(([port, adapter]) => `  ${port.padEnd(10)} ${adapter}`),
       "  Ctrl-C stops it gracefully.",

@@ -13,10 +13,12 @@ import { requireStorageFormat } from "./adapters/dynamodb/storage-format.js";
 import { ensureTables } from "./adapters/dynamodb/tables.js";
 import { KafkaEventLog } from "./adapters/kafka/event-log.js";
 import { MemoryConnectionRegistry } from "./adapters/memory/connection-registry.js";
+import { DevSmsSender } from "./adapters/memory/dev-sms-sender.js";
 import { InProcessEventLog } from "./adapters/memory/event-log.js";
 import { MemoryNodeRegistry } from "./adapters/memory/node-registry.js";
 import { RedisConnectionRegistry } from "./adapters/redis/connection-registry.js";
 import { RedisNodeRegistry } from "./adapters/redis/node-registry.js";
+import { SnsSmsSender } from "./adapters/sns/sns-sms-sender.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { DependencyCheck } from "./health.js";
@@ -28,6 +30,7 @@ import type { EventLog } from "./ports/event-log.js";
 import type { MessageStore } from "./ports/message-store.js";
 import type { RingStore } from "./ports/ring-store.js";
 import type { ConnectionRegistry, NodeRegistry } from "./ports/routing.js";
+import type { SmsSender } from "./ports/sms-sender.js";
 import { topicSpecs } from "./topics.js";
 
 /**
@@ -46,8 +49,11 @@ export interface PlatformAdapters {
   readonly ringStore: RingStore;
   /** Which process holds each active sequencer (recovery of quiet chats after a crash). */
   readonly activations: ActivationStore;
-  /** Chat management's stores: users, sessions, OTP requests, REST idempotency keys, rate limits. */
-  readonly chatManagement: ChatManagementStores;
+  /**
+   * Chat management's stores (users, sessions, OTP requests, REST idempotency keys, rate limits) and the SMS
+   * sender SMS_SENDER names (none: chat management decides, see createChatManagement).
+   */
+  readonly chatManagement: ChatManagementStores & { readonly smsSender?: SmsSender };
   /** Chat ids for operators' placement plans (a Scan: never on a request path). */
   readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
   /** What `/health` probes, naming the adapter behind each port. */
@@ -94,7 +100,12 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
     const chatStore = new DynamoChatStore(storeOptions);
     const ringStore = new DynamoRingStore(storeOptions);
     const activations = new DynamoActivationStore(storeOptions);
-    const chatManagement = dynamoChatManagementStores(storeOptions);
+    const smsSender = openSmsSender(config, logger);
+    if (smsSender?.close !== undefined) closers.push(async () => smsSender.close?.());
+    const chatManagement = {
+      ...dynamoChatManagementStores(storeOptions),
+      ...(smsSender === undefined ? {} : { smsSender }),
+    };
     const chatIds = (limit: number) => scanChatIds(dynamo, config.tablePrefix, limit);
 
     // Event log: Kafka in a cluster, the in-process partitioned log when embedded (same port, same contract).
@@ -158,6 +169,26 @@ export async function openAdapters(config: Config, logger: Logger, clock: Clock)
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * SMS_SENDER where chat management runs: SNS, or the dev sender (which logs codes; config.ts allows it only
+ * in dev mode).
+ */
+function openSmsSender(config: Config, logger: Logger): SmsSender | undefined {
+  if (config.role !== "all" && config.role !== "chatmgmt") return undefined;
+  switch (config.smsSender) {
+    case "sns":
+      return new SnsSmsSender({
+        region: config.snsRegion,
+        timeoutMs: config.smsSendTimeoutMs,
+        ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
+      });
+    case "dev":
+      return new DevSmsSender(logger.child({ component: "chatmgmt" }));
+    case undefined:
+      return undefined;
   }
 }
 

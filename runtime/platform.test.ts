@@ -34,8 +34,9 @@ async function start(config: Config): Promise<RunningPlatform> {
   return platform;
 }
 
+/** The detailed health, which only the internal listener serves (the public one tells only the verdict). */
 async function health(platform: RunningPlatform): Promise<{ status: number; body: HealthReport }> {
-  const response = await fetch(`${platform.baseUrl}/health`);
+  const response = await fetch(`${platform.internalUrl}/health`);
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
 
@@ -146,6 +147,9 @@ describe("the embedded platform", () => {
   });
 });
 
+/** Cluster roles outside dev mode need the deployment's internal gRPC token. */
+const INTERNAL_GRPC_TOKEN = "platform-test-internal-token";
+
 const dynamodb = engineEndpoint("dynamodb");
 const redis = engineEndpoint("redis");
 const kafka = engineEndpoint("kafka");
@@ -156,13 +160,17 @@ describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real e
       configWith({
         ROLE: "ingest",
         GRPC_PORT: "0",
+        INTERNAL_GRPC_TOKEN,
         DYNAMODB_ENDPOINT: dynamodb ?? "",
         KAFKA_BROKERS: kafka ?? "",
         REDIS_URL: redis ?? "",
         TABLE_PREFIX: uniqueName("p"),
       }),
     );
-    const client = new IngestGrpcClient({ address: `127.0.0.1:${platform.grpcPort}` });
+    const client = new IngestGrpcClient({
+      address: `127.0.0.1:${platform.grpcPort}`,
+      internalToken: INTERNAL_GRPC_TOKEN,
+    });
     try {
       const ids = new IdFactory(clock);
       const [alice, eve] = [ids.user(), ids.user()];
@@ -190,6 +198,7 @@ describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real e
         ROLE: "gateway",
         DYNAMODB_ENDPOINT: dynamodb ?? "",
         GRPC_PORT: "0",
+        INTERNAL_GRPC_TOKEN,
         TABLE_PREFIX: uniqueName("p"),
       }),
     ).catch((error: unknown) => error);
@@ -208,6 +217,7 @@ describe.skipIf(!dynamodb || !redis || !kafka)("a platform process on the real e
         REDIS_URL: redis ?? "",
         TABLE_PREFIX: prefix,
         GRPC_PORT: "0",
+        INTERNAL_GRPC_TOKEN,
         // Fetched on the first handshake only; none happens here.
         JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json",
       }),

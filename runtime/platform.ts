@@ -2,7 +2,6 @@ import type { AddressInfo } from "node:net";
 import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import { type FanoutWorker, fanoutOptionsFromConfig, startFanoutWorker } from "../actors/fanout/index.js";
 import { type ChatManagement, createChatManagement } from "../chatmgmt/create-chat-management.js";
-import { webRoute } from "../chatmgmt/web/web-route.js";
 import {
   createGateway,
   type Gateway,
@@ -10,19 +9,20 @@ import {
   inProcessJwks,
   type JwtKeySource,
   remoteJwks,
+  type SessionCheck,
 } from "../gateway/index.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { AppError } from "./errors.js";
 import type { GatewayApi } from "./gateway-api.js";
 import { GatewayDirectory } from "./gateway-directory.js";
+import { GatewayGrpcClient } from "./grpc/gateway-client.js";
 import { addGatewayService } from "./grpc/gateway-server.js";
 import { type RunningGrpcServer, startGrpcServer } from "./grpc/grpc-server.js";
 import { addIngestService } from "./grpc/ingest-server.js";
-import { type DependencyCheck, healthRoute } from "./health.js";
-import { sendJson } from "./http/json.js";
-import { createHttpServer, pathOf, type Route } from "./http/server.js";
-import { IdFactory } from "./ids.js";
+import { internalGrpcTokenOf, internalServerInterceptors } from "./grpc/internal-token.js";
+import { TrustedProxies } from "./http/client-address.js";
+import { IdFactory, type SessionId } from "./ids.js";
 import type { IngestApi } from "./ingest-api.js";
 import { createInspector, type Inspector } from "./inspector/inspector.js";
 import type { Logger } from "./logger.js";
@@ -30,14 +30,19 @@ import { createPlatformMetrics } from "./metrics/platform-metrics.js";
 import { NodeHeartbeat } from "./node-heartbeat.js";
 import { type Placement, startPlacement } from "./placement/placement.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
+import { reachableHost, startListeners } from "./platform-listeners.js";
 import { NODE_ROLES, type NodeInfo, type NodeRole } from "./ports/routing.js";
+import type { SessionStore } from "./ports/session-store.js";
 import { createIngestRole } from "./roles/ingest-role.js";
 import { type Tracing, tracingFromConfig } from "./tracing/tracing.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
- * One process of the platform: the adapters its configuration names, one HTTP server (health now; REST,
- * WebSocket and the browser client mount on the same server), and its announcement in the node registry.
+ * One process of the platform: the adapters its configuration names, two HTTP listeners and its announcement
+ * in the node registry. The public listener (PORT) serves clients: REST, the WebSocket, the browser client and
+ * a `/health` that tells only its verdict. The internal listener (INTERNAL_PORT) serves operators and the
+ * platform's own pods: the ring's admin API, the inspector, metrics and the detailed health. No route of one
+ * is mounted on the other, so no load-balancer rule can expose the internal surface by accident.
  */
 export interface RunningPlatform {
   readonly config: Config;
@@ -61,8 +66,12 @@ export interface RunningPlatform {
   /** The ChatService gRPC port (chatmgmt role). */
   readonly chatGrpcPort: number | undefined;
   readonly address: AddressInfo;
-  /** `http://host:port` as a client on this machine reaches it. */
+  /** `http://host:port` of the public listener as a client on this machine reaches it. */
   readonly baseUrl: string;
+  /** The internal listener: `/admin/ring`, `/inspector`, `/metrics`, the detailed `/health`. */
+  readonly internalAddress: AddressInfo;
+  /** `http://host:port` of the internal listener as an operator on this machine reaches it. */
+  readonly internalUrl: string;
   /** Graceful stop: leave the registry, drain HTTP within `graceMs`, close adapters. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -86,13 +95,18 @@ export async function startPlatform(
   const startedAt = clock.now();
   const ownTracing = options.tracing === undefined ? tracingFromConfig(config, logger) : undefined;
   const tracing = options.tracing ?? ownTracing;
+  // Read before any engine is opened: an unreadable token file fails the start at once.
+  const internalToken = internalGrpcTokenOf(config);
   const adapters = await openAdapters(config, logger, clock);
   const cleanup: Array<() => Promise<void> | void> = [() => ownTracing?.shutdown(), () => adapters.close()];
   const unwind = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
   try {
-    return await assemble(config, logger, clock, adapters, startedAt, cleanup, { tracing, ownTracing });
+    return await assemble(config, logger, clock, adapters, startedAt, cleanup, internalToken, {
+      tracing,
+      ownTracing,
+    });
   } catch (error) {
     await unwind();
     throw error;
@@ -106,13 +120,14 @@ async function assemble(
   adapters: PlatformAdapters,
   startedAt: number,
   cleanup: Array<() => Promise<void> | void>,
+  internalToken: string | undefined,
   traces: { readonly tracing: Tracing | undefined; readonly ownTracing: Tracing | undefined },
 ): Promise<RunningPlatform> {
   const tracer = traces.tracing?.tracer;
   const embedded = config.role === "all";
   const hosts = (role: NodeRole) => embedded || config.role === role;
   const ids = new IdFactory(clock);
-  const placement = await startPlacement(config, adapters, clock, logger);
+  const placement = await startPlacement(config, adapters, clock, logger, internalToken);
   cleanup.push(() => placement.stop());
   const metrics = createPlatformMetrics(config, clock, logger);
   cleanup.push(() => metrics.close());
@@ -127,7 +142,7 @@ async function assemble(
     chatIds: adapters.chatIds,
   });
   cleanup.push(() => inspector.close());
-  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const host = reachableHost(config.host);
 
   // Durability plane. The embedded process is the only ingest node: it owns every chat. Its ring member keeps
   // one name across restarts (the default NODE_ID holds the pid), so the ring does not collect dead members.
@@ -168,6 +183,7 @@ async function assemble(
     connections: adapters.connections,
     logger,
     ...(hosts("gateway") ? { local: { nodeId: gatewayNodeId, api: localGateway } } : {}),
+    connect: (address) => new GatewayGrpcClient({ address, internalToken }),
   });
   cleanup.push(() => directory.close());
 
@@ -198,6 +214,8 @@ async function assemble(
       connections: adapters.connections,
       keys: jwtKeysFor(config, chatmgmt, clock),
       peers: directory,
+      sessions: sessionCheckOf(adapters.chatManagement.sessionStore, clock),
+      trustedProxies: new TrustedProxies(config.trustedProxies),
       ...(tracer === undefined ? {} : { tracer }),
       inspect: inspector.connections,
       metrics: metrics.gateway,
@@ -231,6 +249,8 @@ async function assemble(
   });
 
   // Internal gRPC: IngestService on ingest nodes, GatewayService on gateways, ChatService on chatmgmt nodes.
+  // Every one of them refuses calls without the deployment's internal token (when one is configured).
+  const interceptors = internalServerInterceptors(internalToken, logger.child({ component: "grpc" }));
   let grpc: RunningGrpcServer | undefined;
   if (!embedded && (ingest !== undefined || gateway !== undefined)) {
     const service = ingest?.service;
@@ -238,6 +258,7 @@ async function assemble(
     grpc = await startGrpcServer({
       host: config.host,
       port: config.grpcPort,
+      interceptors,
       register: (server) => {
         if (service !== undefined) addIngestService(server, service, { logger });
         if (api !== undefined) addGatewayService(server, api, { logger });
@@ -248,44 +269,29 @@ async function assemble(
   }
   const chatGrpc =
     !embedded && chatmgmt !== undefined
-      ? await chatmgmt.startGrpc(config.host, config.chatGrpcPort)
+      ? await chatmgmt.startGrpc(config.host, config.chatGrpcPort, interceptors)
       : undefined;
 
-  const http = createHttpServer(logger);
-  const identity = {
-    service: SERVICE_NAME,
-    version: SERVICE_VERSION,
-    role: config.role,
-    nodeId: config.nodeId,
-    startedAt,
-  };
-  // A draining gateway answers 503, so load balancers stop sending it new connections.
-  const gatewayCheck: DependencyCheck[] =
-    gateway === undefined
-      ? []
-      : [
-          {
-            name: "connections",
-            adapter: `ws gateway (${gatewayNodeId})`,
-            check: async () => {
-              if (gateway?.health().draining)
-                throw new AppError("SERVICE_UNAVAILABLE", "the gateway is draining");
-            },
-          },
-        ];
-  http.addRoute(healthRoute(identity, [...adapters.checks, ...gatewayCheck], clock));
-  // The browser client at `/` where chat management runs (its REST API is what the page calls).
-  if (chatmgmt !== undefined) http.addRoute(webRoute());
-  http.addRoute(indexRoute(config));
-  http.addRoute(placement.adminRoute);
-  http.addRoute(inspector.route);
-  http.addRoute(metrics.route);
-  if (chatmgmt !== undefined) http.addRoute(chatmgmt.route);
-  gateway?.attach(http.server);
-  inspector.attach(http.server);
-  const address = await http.listen(config.port, config.host);
-  cleanup.push(() => http.close(0));
-  const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  const listeners = await startListeners({
+    config,
+    logger,
+    clock,
+    identity: {
+      service: SERVICE_NAME,
+      version: SERVICE_VERSION,
+      role: config.role,
+      nodeId: config.nodeId,
+      startedAt,
+    },
+    checks: adapters.checks,
+    chatmgmt,
+    gateway: gateway === undefined ? undefined : { nodeId: gatewayNodeId, server: gateway },
+    adminRoute: placement.adminRoute,
+    inspector,
+    metricsRoute: metrics.route,
+  });
+  cleanup.push(() => listeners.close(0));
+  const { address, baseUrl, internalAddress, internalUrl } = listeners;
 
   const roles = embedded ? NODE_ROLES : [config.role as NodeRole];
   const nodes = (): NodeInfo[] =>
@@ -325,13 +331,15 @@ async function assemble(
     chatGrpcPort: chatGrpc?.port,
     address,
     baseUrl,
+    internalAddress,
+    internalUrl,
     stop: (graceMs = config.shutdownGraceMs) => {
       stopping ??= (async () => {
         // Leaving the registry first moves this node's chats (and new connections) to the others.
         await beating.stop();
         // Clients hear server_shutdown and reconnect elsewhere; their routing entries go.
         await gateway?.drain(graceMs);
-        await http.close(graceMs);
+        await listeners.close(graceMs);
         inspector.close();
         await grpc?.stop(graceMs);
         await fanout?.stop();
@@ -349,6 +357,17 @@ async function assemble(
   };
 }
 
+/** A token's session is live while chat management keeps it (revocation deletes it) and it has not expired. */
+function sessionCheckOf(store: SessionStore, clock: Clock): SessionCheck {
+  return {
+    isLive: async (sessionId, userId) => {
+      if (!/^sess_[0-9A-Z]{26}$/.test(sessionId)) return false;
+      const session = await store.getSession(sessionId as SessionId);
+      return session !== undefined && session.userId === userId && session.expiresAt > clock.now();
+    },
+  };
+}
+
 function requireGateway(gateway: Gateway | undefined): GatewayApi {
   if (gateway === undefined)
     throw new AppError("SERVICE_UNAVAILABLE", "the gateway of this process is not running");
@@ -362,32 +381,4 @@ function jwtKeysFor(config: Config, chatmgmt: ChatManagement | undefined, clock:
   throw new AppError("CONFIG_INVALID", "a gateway without chat management in its process needs JWKS_URL", {
     details: { option: "JWKS_URL" },
   });
-}
-
-/**
- * `GET /` of the roles without the browser client: what this process serves, so a person who opens the URL
- * learns where to go (and a liveness probe that checks no dependency).
- */
-function indexRoute(config: Config): Route {
-  return (request, response, requestId) => {
-    if (pathOf(request) !== "/" || request.method !== "GET") return false;
-    sendJson(
-      response,
-      200,
-      {
-        service: SERVICE_NAME,
-        version: SERVICE_VERSION,
-        role: config.role,
-        endpoints: {
-          health: "/health",
-          admin_ring: "/admin/ring",
-          inspector: "/inspector",
-          metrics: "/metrics",
-          ...(config.role === "gateway" ? { websocket: "/v1/ws" } : {}),
-        },
-      },
-      requestId,
-    );
-    return true;
-  };
 }

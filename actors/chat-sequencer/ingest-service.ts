@@ -2,7 +2,7 @@ import type { Tracer } from "@opentelemetry/api";
 import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
 import type { Clock, TimerHandle } from "../../runtime/clock.js";
 import { toAppError } from "../../runtime/errors.js";
-import type { ChatId, IdFactory } from "../../runtime/ids.js";
+import type { ChatId, IdFactory, UserId } from "../../runtime/ids.js";
 import type {
   AckRequest,
   AckResult,
@@ -21,7 +21,7 @@ import {
 } from "../../runtime/metrics/recorders.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "../../runtime/placement/activation-recovery.js";
 import type { ChatStore } from "../../runtime/ports/chat-store.js";
-import type { EventLog } from "../../runtime/ports/event-log.js";
+import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
 import { contextOf, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
 import { withinSpan } from "../../runtime/tracing/span-outcome.js";
@@ -37,6 +37,7 @@ import { DeliveryWrites } from "./delivery-writes.js";
 import { type Failpoints, NO_FAILPOINTS } from "./failpoints.js";
 import { IndexReader } from "./index-reader.js";
 import { IndexWriter } from "./index-writer.js";
+import { MEMBERSHIP_GATE_DEFAULTS, MembershipGate, type MembershipGateOptions } from "./membership-gate.js";
 import { MembershipReader } from "./membership-reader.js";
 import { validateAck, validatePersist, validateSync } from "./validation.js";
 
@@ -78,6 +79,10 @@ export interface IngestServiceOptions {
   readonly tracer?: Tracer;
   /** What the durability plane records (runtime/metrics); absent: nothing is recorded. */
   readonly metrics?: { readonly durability: DurabilityRecorder; readonly actors: ActorRecorder };
+  /** The membership check in front of activation; defaults MEMBERSHIP_GATE_DEFAULTS. */
+  readonly membershipGate?: Partial<
+    Pick<MembershipGateOptions, "memberTtlMs" | "nonMemberTtlMs" | "maxEntries">
+  >;
 }
 
 export const INGEST_DEFAULTS = {
@@ -117,7 +122,11 @@ export class IngestService implements IngestApi {
   private readonly restarts = new Set<TimerHandle>();
   /** The node's write-behind of delivery_state (D16 rule 9). */
   readonly deliveryWrites: DeliveryWrites;
+  /** Refuses non-members before a sequencer is activated for them. */
+  readonly membershipGate: MembershipGate;
   private stopped = false;
+  private readonly eventLog: EventLog;
+  private membershipEvents: Promise<Subscription | undefined> | undefined;
 
   constructor(options: IngestServiceOptions) {
     this.metrics = options.metrics?.durability ?? NO_DURABILITY_METRICS;
@@ -126,10 +135,18 @@ export class IngestService implements IngestApi {
       options.metrics === undefined
         ? options.eventLog
         : measuredEventLog(options.eventLog, options.metrics.durability, options.clock);
+    this.eventLog = options.eventLog;
     this.tracer = options.tracer ?? NOOP_TRACER;
     const logger = options.logger.child({ component: "ingest" });
     this.logger = logger;
     const memberships = new MembershipReader(options.chatStore);
+    this.membershipGate = new MembershipGate({
+      ...MEMBERSHIP_GATE_DEFAULTS,
+      ...options.membershipGate,
+      memberships,
+      chatStore: options.chatStore,
+      clock: options.clock,
+    });
     const indexReader = new IndexReader(options.messageStore);
     const indexWriter = new IndexWriter(options.messageStore);
     this.deliveryWrites = new DeliveryWrites({
@@ -210,6 +227,7 @@ export class IngestService implements IngestApi {
     const persisted = withinSpan(span, async () => {
       validatePersist(request);
       this.ownership?.check(request.chatId);
+      await this.admit(request.chatId, request.senderId);
       const { traceparent: _caller, ...untraced } = request;
       const traceparent = traceparentOfSpan(span);
       const traced: PersistRequest =
@@ -253,6 +271,7 @@ export class IngestService implements IngestApi {
     try {
       validateSync(request);
       this.ownership?.check(request.chatId);
+      await this.admit(request.chatId, request.userId);
       const result = (await this.host.ask(request.chatId, { kind: "sync", request })) as SyncResult;
       this.metrics.synced();
       return result;
@@ -265,6 +284,7 @@ export class IngestService implements IngestApi {
   async ack(request: AckRequest): Promise<AckResult> {
     validateAck(request);
     this.ownership?.check(request.chatId);
+    await this.admit(request.chatId, request.userId);
     return (await this.host.ask(request.chatId, { kind: "ack", request })) as AckResult;
   }
 
@@ -275,6 +295,15 @@ export class IngestService implements IngestApi {
   async wake(chatId: ChatId): Promise<WakeResult> {
     this.ownership?.check(chatId);
     return (await this.host.ask(chatId, { kind: "wake" })) as WakeResult;
+  }
+
+  /**
+   * A request may activate a sequencer only for a member (see MembershipGate). A chat whose sequencer is live
+   * costs nothing to ask: it checks membership itself, after its own dedup (a stored send is answered).
+   */
+  private admit(chatId: ChatId, userId: UserId): Promise<void> | undefined {
+    if (this.host.instanceOf(chatId) !== undefined) return undefined;
+    return this.membershipGate.admit(chatId, userId);
   }
 
   private restartLater(chatId: ChatId): void {
@@ -294,9 +323,23 @@ export class IngestService implements IngestApi {
     return instance instanceof ChatSequencer ? instance : undefined;
   }
 
+  /**
+   * Keeps the membership gate in step with chat management: its answers for a chat are dropped when a
+   * membership event of the chat arrives (a node without it relies on the gate's short TTLs alone).
+   */
+  followMembershipEvents(nodeId: string): void {
+    if (this.membershipEvents !== undefined || this.stopped) return;
+    // Not awaited by callers: joining a Kafka group takes seconds, and the TTLs bound staleness meanwhile.
+    this.membershipEvents = this.membershipGate.follow(this.eventLog, nodeId, this.logger).catch((error) => {
+      this.logger.warn({ err: error }, "membership events unavailable; the gate relies on its TTLs");
+      return undefined;
+    });
+  }
+
   /** Drains every sequencer (publishing outboxes) and refuses new calls. */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    await (await this.membershipEvents)?.stop();
     for (const timer of this.restarts) this.clock.clearTimeout(timer);
     this.restarts.clear();
     await this.host.shutdown();

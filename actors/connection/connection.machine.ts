@@ -19,6 +19,7 @@ export type CloseReason =
   | "protocol_error"
   | "duplicate_connection"
   | "token_expired"
+  | "session_revoked"
   | "slow_consumer";
 
 export type ConnectionEvent =

@@ -29,8 +29,9 @@ export function sessionIdOfRefreshToken(token: string): SessionId | undefined {
 }
 
 /**
- * Deletes a session (the whole refresh-token family) and closes its WebSockets with `token_expired`.
- * Closing is best effort: a gateway that cannot be reached must not keep the session alive.
+ * Deletes a session (the whole refresh-token family) and tells every gateway (`session_revoked`): they close
+ * its WebSockets and refuse its access tokens from now on (401 `token_revoked`). Telling is best effort: a
+ * gateway that cannot be reached must not keep the session alive (its session check expires within seconds).
  */
 export async function revokeSession(
   ctx: ChatMgmtContext,
@@ -43,7 +44,7 @@ export async function revokeSession(
     await ctx.closeConnections({
       userId: session.userId,
       sessionId: session.sessionId,
-      reason: "token_expired",
+      reason: "session_revoked",
     });
   } catch (error) {
     ctx.logger.warn(

@@ -1,9 +1,62 @@
 import type { EventBus } from "@nestjs/cqrs";
+import { AppError } from "../../runtime/errors.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
-import type { ChatRecord, ChatType } from "../../runtime/ports/chat-store.js";
+import type { ChatRecord, ChatType, UserChatCounts } from "../../runtime/ports/chat-store.js";
+import { enforceLimit } from "../auth/rate-limits.js";
 import type { ChatMgmtContext } from "../context.js";
 import { ChatCreatedEvent } from "../events/chat-created.event.js";
 import { MembershipChangedEvent } from "../events/membership-changed.event.js";
+import { MAX_CHATS_PER_USER } from "../queries/get-delivery-states.handler.js";
+
+/** "Per day" of GROUPS_CREATED_PER_DAY: fixed windows of the injected clock, i.e. UTC days. */
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * The per-user caps on chats (spec §2 capabilities, planes spec "Chatmgmt" limits). Memberships are capped
+ * at the announced `max_chats_per_user` for everyone a chat would add — its creator, its initial members, a
+ * member added later — so a user cannot be pushed past it by others either. Counts come from the user's
+ * chat index (eventually consistent): concurrent additions may overshoot by the few in flight, which is
+ * fine for an abuse limit. Refused with 400 INVALID_OPERATION (the add-member error of spec §2 that is not
+ * about the chat itself), naming the users at their cap.
+ */
+export async function requireRoomForChats(ctx: ChatMgmtContext, userIds: readonly UserId[]): Promise<void> {
+  refuseFullUsers(userIds, await countChats(ctx, userIds));
+}
+
+const countChats = (ctx: ChatMgmtContext, userIds: readonly UserId[]): Promise<UserChatCounts[]> =>
+  Promise.all(userIds.map((userId) => ctx.chatStore.countChatsOfUser(userId)));
+
+function refuseFullUsers(userIds: readonly UserId[], counts: readonly UserChatCounts[]): void {
+  const full = userIds.filter((_, index) => (counts[index]?.chats ?? 0) >= MAX_CHATS_PER_USER);
+  if (full.length > 0) {
+    throw new AppError("INVALID_OPERATION", `a user belongs to at most ${MAX_CHATS_PER_USER} chats`, {
+      details: { reason: "max_chats_per_user", max_chats_per_user: MAX_CHATS_PER_USER, user_ids: full },
+    });
+  }
+}
+
+/**
+ * A new group of `creator` with `members`: room for every one of them (requireRoomForChats), the creator
+ * below MAX_GROUPS_PER_USER owned groups (400 INVALID_OPERATION; owners never change, so this counts the
+ * groups they created), then one of the creator's GROUPS_CREATED_PER_DAY (429 RATE_LIMITED, `details`
+ * as every rate limit). The daily budget is spent last, so a request the caps refuse costs none of it.
+ */
+export async function requireRoomForGroup(
+  ctx: ChatMgmtContext,
+  creator: UserId,
+  members: readonly UserId[],
+): Promise<void> {
+  const { maxGroupsPerUser, groupsCreatedPerDay } = ctx.config;
+  const everyone = [creator, ...members];
+  const counts = await countChats(ctx, everyone);
+  refuseFullUsers(everyone, counts);
+  if ((counts[0]?.ownedGroups ?? 0) >= maxGroupsPerUser) {
+    throw new AppError("INVALID_OPERATION", `a user may own at most ${maxGroupsPerUser} groups`, {
+      details: { reason: "max_groups_per_user", max_groups_per_user: maxGroupsPerUser },
+    });
+  }
+  await enforceLimit(ctx, `groups_created:user:${creator}`, groupsCreatedPerDay, DAY_MS);
+}
 
 /** Memberships are written this many at a time (DynamoDB's BatchWriteItem size, spec §5 phase 2). */
 const MEMBER_WRITE_BATCH = 25;

@@ -3,6 +3,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
 import type { UserId } from "../../runtime/ids.js";
 import { requireGroup, requireMembership, requireRole } from "../chats/chat-access.js";
+import { requireRoomForChats } from "../chats/chat-creation.js";
 import { claimRequest, completeRequest } from "../chats/request-idempotency.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { MembershipChangedEvent } from "../events/membership-changed.event.js";
@@ -46,6 +47,7 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, AddMe
 
     const existing = await this.ctx.chatStore.getMembership(command.chatId, command.userId);
     if (existing !== undefined) throw alreadyMember(command.userId);
+    await requireRoomForChats(this.ctx, [command.userId]);
     const max = this.ctx.limits.maxGroupMembers;
     const count = await this.ctx.chatStore.adjustMemberCount(command.chatId, 1, { min: 1, max });
     if (count === undefined) {

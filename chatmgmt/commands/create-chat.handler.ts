@@ -3,7 +3,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import { requireChat } from "../chats/chat-access.js";
-import { writeChat } from "../chats/chat-creation.js";
+import { requireRoomForChats, requireRoomForGroup, writeChat } from "../chats/chat-creation.js";
 import { type Claim, claimRequest, completeRequest } from "../chats/request-idempotency.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { CreateChatCommand, type CreateChatResult } from "./create-chat.command.js";
@@ -84,6 +84,8 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
    */
   private async createDirect(caller: UserId, other: UserId, candidate: ChatId): Promise<CreateChatResult> {
     const existing = await this.ctx.chatStore.getDirectChat(caller, other);
+    // Only a new pair takes a place among either user's chats; answering with the pair's chat takes none.
+    if (existing === undefined) await requireRoomForChats(this.ctx, [caller, other]);
     const holder =
       existing === undefined ? await this.ctx.chatStore.claimDirectChat(caller, other, candidate) : undefined;
     const chatId = existing ?? holder?.chatId ?? candidate;
@@ -108,6 +110,11 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
     chatId: ChatId,
     claim: Claim,
   ): Promise<CreateChatResult> {
+    // A replay that completes a crashed first attempt whose chat record exists was already admitted.
+    const started =
+      claim.kind === "replay" &&
+      (await this.ctx.chatStore.getChat(chatId, { consistent: true })) !== undefined;
+    if (!started) await requireRoomForGroup(this.ctx, caller, members);
     const chat = await writeChat(this.ctx, this.events, {
       chatId,
       chatType: "group",

@@ -16,28 +16,29 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
   async execute(command: RefreshTokensCommand): Promise<IssuedTokens> {
     const sessionId = sessionIdOfRefreshToken(command.refreshToken);
     if (sessionId === undefined) throw invalid();
+    const session = await this.ctx.sessionStore.getSession(sessionId);
+    if (session === undefined) throw invalid();
+    await enforceLimit(this.ctx, `auth_refresh:user:${session.userId}`, 30, 60_000);
+    const presented = sha256Hex(command.refreshToken);
+    if (presented !== session.refreshTokenHash && session.previousTokenHashes.includes(presented)) {
+      // A rotated-out token came back: someone holds a copy. Revoke the whole family (spec §3.3 (4)) before
+      // any other check, whatever X-Device-ID or access token came with it: a thief replaying a stolen token
+      // need not know the device, and a refusal that left the family alive would tell them to try again.
+      this.ctx.logger.warn(
+        { session_id: session.sessionId, user_id: session.userId },
+        "auth.refresh_token_reuse",
+      );
+      await revokeSession(this.ctx, session, "refresh_token_reuse");
+      throw invalid();
+    }
     if (command.accessToken !== undefined) {
       const claims = await this.ctx.accessTokens.verify(command.accessToken, { allowExpired: true });
       if (claims.sessionId !== sessionId) throw invalid();
     }
-    const session = await this.ctx.sessionStore.getSession(sessionId);
-    if (session === undefined) throw invalid();
-    await enforceLimit(this.ctx, `auth_refresh:user:${session.userId}`, 30, 60_000);
     if (session.deviceId !== command.deviceId) {
       throw new AppError("DEVICE_MISMATCH", "this refresh token belongs to another device");
     }
-    const presented = sha256Hex(command.refreshToken);
-    if (presented !== session.refreshTokenHash) {
-      if (session.previousTokenHashes.includes(presented)) {
-        // A rotated-out token came back: someone holds a copy. Revoke the whole family (spec §3.3 (4)).
-        this.ctx.logger.warn(
-          { session_id: session.sessionId, user_id: session.userId },
-          "auth.refresh_token_reuse",
-        );
-        await revokeSession(this.ctx, session, "refresh_token_reuse");
-      }
-      throw invalid();
-    }
+    if (presented !== session.refreshTokenHash) throw invalid();
     // Mint first, then compare-and-set: of racing refreshes exactly one returns tokens.
     const access = await this.ctx.accessTokens.mint(session.userId, session.sessionId);
     const refreshToken = `${session.sessionId}.${newRefreshToken()}`;

@@ -1,5 +1,6 @@
 import { Inject } from "@nestjs/common";
 import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
+import { AppError, isAppError } from "../../runtime/errors.js";
 import { phoneHash } from "../../runtime/ports/user-store.js";
 import { enforceLimit, rateLimited } from "../auth/rate-limits.js";
 import { newOtpCode, otpMac } from "../auth/secrets.js";
@@ -9,6 +10,14 @@ import { RequestOtpCommand, type RequestOtpResult } from "./request-otp.command.
 /** Clients may ask again after this long (spec §2 `retry_after_seconds: 60`). */
 const RESEND_AFTER_S = 60;
 
+/**
+ * Sends a code, then stores it. The SMS goes first so that a failed delivery leaves nothing behind: no stored
+ * code the user never received, and a pending earlier code (already delivered) stays valid. The request still
+ * counts against the per-phone limit whatever the provider answered, because an attempt may have cost an SMS
+ * (a timed-out one may even arrive) and the limit exists to bound exactly that. A failure answers with the
+ * sender's code (429 with Retry-After, 400 on `phone_number`, 503) and is logged as
+ * `auth.otp_delivery_failed`, never retried (spec §3.1).
+ */
 @CommandHandler(RequestOtpCommand)
 export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, RequestOtpResult> {
   constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
@@ -23,15 +32,20 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
       limits.otpRequestWindowMs,
     );
     const now = this.ctx.clock.now();
+    const previous = await this.ctx.otpStore.getOtp(hash);
+    // A locked-out phone gets no SMS: checked before sending (putOtp checks again, atomically).
+    if (previous?.lockedUntil !== undefined && previous.lockedUntil >= now) {
+      throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, previous.lockedUntil - now);
+    }
     // Wrong guesses against a pending code carry over to its replacement: asking for a new code must not
     // buy an attacker a fresh set of attempts.
-    const previous = await this.ctx.otpStore.getOtp(hash);
     const carriedAttempts =
       previous !== undefined && previous.status === "pending" && previous.expiresAt >= now
         ? previous.attemptCount
         : 0;
     const code = newOtpCode();
     const expiresAt = now + limits.otpTtlMs;
+    await this.deliver(command.phoneNumber, code);
     const stored = await this.ctx.otpStore.putOtp(
       {
         phoneHash: hash,
@@ -47,13 +61,46 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
       const lockedUntil = (await this.ctx.otpStore.getOtp(hash))?.lockedUntil ?? now + limits.otpLockoutMs;
       throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, lockedUntil - now);
     }
-    // Fire and forget (spec §3.1): delivery failures are logged, never retried, never shown.
-    void this.ctx.smsSender.sendOtp(command.phoneNumber, code).catch((error: unknown) => {
+    return { phoneNumber: command.phoneNumber, expiresAt, retryAfterS: RESEND_AFTER_S };
+  }
+
+  private async deliver(phoneNumber: string, code: string): Promise<void> {
+    try {
+      await this.ctx.smsSender.sendOtp(phoneNumber, code);
+    } catch (error) {
+      const failure = this.asClientError(error);
       this.ctx.logger.warn(
-        { err: error, phone_last4: command.phoneNumber.slice(-4) },
+        { err: failure, reason: failure.code, phone_last4: phoneNumber.slice(-4) },
         "auth.otp_delivery_failed",
       );
+      throw failure;
+    }
+  }
+
+  /** The sender's failure as the REST answer; anything outside the port's contract is the provider down. */
+  private asClientError(error: unknown): AppError {
+    if (!isAppError(error)) {
+      return new AppError("SERVICE_UNAVAILABLE", "one-time codes cannot be sent right now; try again later", {
+        cause: error,
+      });
+    }
+    if (error.code === "RATE_LIMITED") {
+      // Every 429 carries Retry-After and the limit's details (spec §1): the provider's wait, on the limit
+      // the requester knows.
+      const retryAfterS = error.details?.retry_after_seconds;
+      const limited = rateLimited(
+        this.ctx.limits.otpRequestsPerPhone,
+        this.ctx.limits.otpRequestWindowMs,
+        (typeof retryAfterS === "number" ? retryAfterS : RESEND_AFTER_S) * 1000,
+      );
+      return new AppError("RATE_LIMITED", error.message, {
+        details: { ...limited.details, reason: error.details?.reason ?? "sms_provider_throttled" },
+        cause: error.cause,
+      });
+    }
+    if (error.code === "VALIDATION_ERROR" || error.code === "SERVICE_UNAVAILABLE") return error;
+    return new AppError("SERVICE_UNAVAILABLE", "one-time codes cannot be sent right now; try again later", {
+      cause: error,
     });
-    return { phoneNumber: command.phoneNumber, expiresAt, retryAfterS: RESEND_AFTER_S };
   }
 }

@@ -4,7 +4,7 @@ import { AppError } from "../../runtime/errors.js";
 import type { SessionId, UserId } from "../../runtime/ids.js";
 import type { OtpLogin } from "../../runtime/ports/otp-store.js";
 import { phoneHash, type UserRecord } from "../../runtime/ports/user-store.js";
-import { rateLimited } from "../auth/rate-limits.js";
+import { enforceLimit, rateLimited } from "../auth/rate-limits.js";
 import { otpMac, sameMac, sha256Hex } from "../auth/secrets.js";
 import { openSession, refreshTokenFor } from "../auth/sessions.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
@@ -14,7 +14,8 @@ const invalidOtp = (details: Record<string, unknown> = {}) =>
   new AppError("INVALID_OTP", "the code is wrong or expired", { details });
 
 /**
- * Check order of spec §3.1: (1) strong read — missing, verified or expired → INVALID_OTP; (2) locked out or
+ * Before anything, the per-phone verify limit (spec §3.4; the per-IP one ran in the guard). Then the check
+ * order of spec §3.1: (1) strong read — missing, verified or expired → INVALID_OTP; (2) locked out or
  * out of attempts → 429; (3) MAC mismatch (constant time) → count the attempt (the last one locks the
  * phone out) → INVALID_OTP; (4) match → one conditional `pending → verified` (exactly one racing
  * verification wins), then user (D15: record, then phone sentinel) and session.
@@ -24,9 +25,19 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
   constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
 
   async execute(command: VerifyOtpCommand): Promise<LoginResult> {
-    const { limits, otpStore } = this.ctx;
-    const now = this.ctx.clock.now();
+    const { limits, otpStore, config } = this.ctx;
     const hash = phoneHash(command.phoneNumber);
+    // Spec §3.4 `otp_verify:phone:{phone_hash}`: every attempt counts, right or wrong, whatever state the
+    // phone's code is in (pending, verified, expired or none), so no state is a free guessing oracle — a
+    // verified code still answers retries of its login. The client IP's own verify limit was counted first
+    // (OtpVerifyLimitGuard): an address past it burns no phone's attempts.
+    await enforceLimit(
+      this.ctx,
+      `otp_verify:phone:${hash}`,
+      config.otpVerifiesPerPhone,
+      config.otpVerifyWindowS * 1000,
+    );
+    const now = this.ctx.clock.now();
     const record = await otpStore.getOtp(hash);
     if (record?.lockedUntil !== undefined && record.lockedUntil >= now) {
       throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, record.lockedUntil - now);

@@ -12,7 +12,11 @@ import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { deviceId, otpCode, phoneNumber } from "../schemas.js";
 import { parseInput } from "../validation.js";
 import { AuthGuard } from "./auth.guard.js";
-import { OtpRequestLimitGuard, UnauthenticatedLimitGuard } from "./client-ip-limit.guard.js";
+import {
+  OtpRequestLimitGuard,
+  OtpVerifyLimitGuard,
+  UnauthenticatedLimitGuard,
+} from "./client-ip-limit.guard.js";
 import { CurrentCaller, header, type RestRequest } from "./request.js";
 import { tokensView } from "./views.js";
 
@@ -52,7 +56,7 @@ export class AuthController {
   }
 
   @Post("auth/verify-otp")
-  @UseGuards(UnauthenticatedLimitGuard)
+  @UseGuards(OtpVerifyLimitGuard)
   async verifyOtp(
     @Body() body: unknown,
     @Req() request: RestRequest,
@@ -108,12 +112,15 @@ export class AuthController {
     await this.commands.execute(new LogoutCommand(caller));
   }
 
-  /** D11: the last code per phone, only in dev mode (refused otherwise). */
+  /**
+   * D11: the last code per phone, only in dev mode. Outside it the endpoint does not exist: the answer is the
+   * one of any unknown path, so a production process does not even advertise it.
+   */
   @Get("dev/otp")
   @UseGuards(UnauthenticatedLimitGuard)
   devOtp(@Query() query: unknown) {
     if (!this.ctx.config.devMode || this.ctx.smsSender.lastCode === undefined) {
-      throw new AppError("FORBIDDEN", "the dev OTP endpoint is only served in dev mode");
+      throw new AppError("NOT_FOUND", "no such endpoint");
     }
     const { phone } = parseInput(z.object({ phone: phoneNumber }), query);
     const code = this.ctx.smsSender.lastCode(phone);

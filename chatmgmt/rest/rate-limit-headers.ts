@@ -3,6 +3,7 @@ import { type AppError, isAppError } from "../../runtime/errors.js";
 import { enforceLimit, type RateLimitState } from "../auth/rate-limits.js";
 import { sha256Hex } from "../auth/secrets.js";
 import type { ChatMgmtContext } from "../context.js";
+import { clientIp } from "./request.js";
 
 /** Where the headers go: node's ServerResponse and express's response both fit. */
 export interface HeaderTarget {
@@ -29,9 +30,6 @@ export function setRateLimitedHeaders(response: HeaderTarget, error: AppError, n
   setRateLimitHeaders(response, { limit, remaining: 0, resetAt: nowMs + retryAfterS * 1000 });
 }
 
-/** The peer address the per-IP limits count (the same one request-otp's limit always used). */
-export const clientIp = (request: IncomingMessage): string => request.socket.remoteAddress ?? "unknown";
-
 /**
  * The per-IP limits of spec §1 for requests no bearer token identifies: `otp_request` is request-otp's own
  * (OTP_REQUESTS_PER_IP per OTP_REQUEST_WINDOW_S, key `otp_req:ip:{ip_hash}` of §3.4); `unauthenticated` is
@@ -50,7 +48,7 @@ export async function limitClientIp(
   kind: ClientIpLimit,
 ): Promise<void> {
   const { limits } = ctx;
-  const ipHash = sha256Hex(clientIp(request));
+  const ipHash = sha256Hex(clientIp(request, ctx.config.trustedProxies));
   const state =
     kind === "otp_request"
       ? await enforceLimit(ctx, `otp_req:ip:${ipHash}`, limits.otpRequestsPerIp, limits.otpRequestWindowMs)

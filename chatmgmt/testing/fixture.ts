@@ -68,6 +68,7 @@ export async function chatMgmtFixture(
       DEV_MODE: "true",
       OTP_PEPPER: "test-pepper-0123456789",
       OTP_REQUESTS_PER_IP: "100000",
+      OTP_VERIFIES_PER_IP: "100000",
       REST_UNAUTHENTICATED_PER_MINUTE: "100000",
       ...options.env,
     },

@@ -86,13 +86,14 @@ try {
   await engines.stopAll();
   process.exit(1);
 }
-const rows = [["ROLE", "NODE", "PID", "HTTP", "GRPC", "HEALTH"]];
+const rows = [["ROLE", "NODE", "PID", "HTTP", "INTERNAL", "GRPC", "HEALTH"]];
 for (const node of await cluster.status()) {
   rows.push([
     node.role,
     node.nodeId,
     String(node.child.pid ?? "-"),
     String(node.httpPort),
+    String(node.internalPort),
     String(node.grpcPort ?? "-"),
     node.health,
   ]);
@@ -102,6 +103,7 @@ console.log(
   `\n${rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ")).join("\n")}`,
 );
 console.log(`\nEntry URL: ${cluster.entryUrl}   (WebSocket ${cluster.entryUrl.replace("http", "ws")}/v1/ws)`);
-console.log(`Ring:      ADMIN_TOKEN=dev-admin-token npm run ring -- show --url ${cluster.entryUrl}`);
+console.log(`Ring:      ADMIN_TOKEN=dev-admin-token npm run ring -- show --url ${cluster.adminUrl}`);
+console.log("           (INTERNAL: each node's /admin/ring, /inspector, /metrics and detailed /health)");
 console.log("Ctrl-C stops everything.");
 setInterval(() => {}, 1 << 30);

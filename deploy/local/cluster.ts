@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,8 @@ export interface ClusterNode {
   readonly role: "gateway" | "ingest" | "fanout" | "chatmgmt";
   readonly nodeId: string;
   readonly httpPort: number;
+  /** The internal HTTP listener (INTERNAL_PORT): `/admin/ring`, `/inspector`, `/metrics`, detailed `/health`. */
+  readonly internalPort: number;
   /** The internal gRPC port (ingest: IngestService, gateway: GatewayService, chatmgmt: ChatService). */
   readonly grpcPort: number | undefined;
   readonly logFile: string;
@@ -38,6 +41,11 @@ export interface ClusterNode {
 
 export interface LocalCluster {
   readonly entryUrl: string;
+  /**
+   * The operator API (`/admin/ring`) on the internal listener of the first chat-management node, which no
+   * chaos fault kills. The entry URL, like a production load balancer, does not serve it.
+   */
+  readonly adminUrl: string;
   readonly nodes: readonly ClusterNode[];
   readonly env: Readonly<Record<string, string>>;
   /**
@@ -106,6 +114,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         role,
         nodeId,
         httpPort: await freePort(),
+        internalPort: await freePort(),
         grpcPort: role === "fanout" ? undefined : await freePort(),
         logFile: join(logDir, `${nodeId}.log`),
       });
@@ -116,13 +125,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   await add("ingest", shape.ingest);
   await add("fanout", shape.fanout);
   await add("gateway", shape.gateways);
-  const chatmgmtUrl = `http://${host}:${plan.find((node) => node.role === "chatmgmt")?.httpPort ?? 0}`;
+  const firstChatmgmt = plan.find((node) => node.role === "chatmgmt");
+  const chatmgmtUrl = `http://${host}:${firstChatmgmt?.httpPort ?? 0}`;
 
   const env: Record<string, string> = {
     ...options.engines,
     TABLE_PREFIX: tablePrefix,
     HOST: host,
+    INTERNAL_HOST: host,
     DEV_MODE: "true",
+    // Internal gRPC authenticated as in production, so that every call path of the cluster carries the token.
+    INTERNAL_GRPC_TOKEN: randomBytes(24).toString("hex"),
     LOG_LEVEL: "info",
     JWT_PRIVATE_KEY_FILE: join(dataDir, "jwt-signing-key.pem"),
     JWKS_URL: `${chatmgmtUrl}/.well-known/jwks.json`,
@@ -141,6 +154,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         ROLE: spec.role,
         NODE_ID: spec.nodeId,
         PORT: String(spec.httpPort),
+        INTERNAL_PORT: String(spec.internalPort),
         ...(spec.grpcPort === undefined
           ? {}
           : spec.role === "chatmgmt"
@@ -218,6 +232,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   };
   return {
     entryUrl: proxy.url,
+    adminUrl: `http://${host}:${firstChatmgmt?.internalPort ?? 0}`,
     nodes,
     env,
     status: () =>

@@ -4,7 +4,8 @@ import { connect, type Socket } from "node:net";
 /**
  * The local cluster's one entry URL, standing in for the load balancer of a deployment: WebSocket upgrades
  * and `/v1/ws` go to the gateways (round robin, skipping ones whose health check fails), everything else
- * (REST `/api/v1`, JWKS, `/admin`, the browser client) to the chat-management nodes. It forwards bytes and
+ * (REST `/api/v1`, JWKS, the browser client) to the chat-management nodes; like a production load balancer it
+ * reaches only their public listeners, never `/admin`, `/inspector` or `/metrics`. It forwards bytes and
  * holds no state of the product; a gateway that dies drops its sockets and clients reconnect through here
  * to another one, as they would behind an ALB.
  */

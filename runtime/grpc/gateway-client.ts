@@ -21,6 +21,8 @@ export interface GatewayGrpcClientOptions {
    * so the default is short: 2000 ms.
    */
   readonly deadlineMs?: number;
+  /** The deployment's internal token (INTERNAL_GRPC_TOKEN), sent with every call; absent = none (dev). */
+  readonly internalToken?: string;
 }
 
 export const DEFAULT_GATEWAY_DEADLINE_MS = 2000;
@@ -29,12 +31,14 @@ export const DEFAULT_GATEWAY_DEADLINE_MS = 2000;
 export class GatewayGrpcClient implements GatewayApi {
   private readonly client: GatewayServiceClient;
   private readonly deadlineMs: number;
+  private readonly internalToken: string | undefined;
   private closed = false;
 
   constructor(options: GatewayGrpcClientOptions) {
     const { GatewayService } = messagingProto().messaging.v1;
     this.client = new GatewayService(options.address, grpc.credentials.createInsecure());
     this.deadlineMs = options.deadlineMs ?? DEFAULT_GATEWAY_DEADLINE_MS;
+    this.internalToken = options.internalToken;
   }
 
   async deliver(deliveries: readonly Delivery[], call: DeliverCall = {}): Promise<DeliverResult> {
@@ -109,6 +113,7 @@ export class GatewayGrpcClient implements GatewayApi {
         closed: this.closed,
         deadlineMs: this.deadlineMs,
         traceparent,
+        internalToken: this.internalToken,
         ...(metadata === undefined ? {} : { metadata }),
       },
       invoke,

@@ -13,13 +13,16 @@ export interface GrpcServerOptions {
   readonly port: number;
   /** Adds the services this process hosts (for example `(server) => addIngestService(server, api)`). */
   readonly register: (server: grpc.Server) => void;
+  /** Run on every call before its handler: the internal token check (./internal-token.ts). */
+  readonly interceptors?: readonly grpc.ServerInterceptor[];
 }
 
 /**
- * One gRPC server per process, plaintext: it listens on the cluster's private network only.
+ * One gRPC server per process, plaintext: it listens on the cluster's private network only, and every call
+ * passes its interceptors (the internal token) first.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: [...(options.interceptors ?? [])] });
   options.register(server);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>

@@ -27,6 +27,8 @@ export interface IngestGrpcClientOptions {
    * dead or overloaded node must turn into SERVICE_UNAVAILABLE (retryable) rather than a hang. Default 5000.
    */
   readonly deadlineMs?: number;
+  /** The deployment's internal token (INTERNAL_GRPC_TOKEN), sent with every call; absent = none (dev). */
+  readonly internalToken?: string;
 }
 
 export const DEFAULT_INGEST_DEADLINE_MS = 5000;
@@ -42,12 +44,14 @@ export const DEFAULT_INGEST_DEADLINE_MS = 5000;
 export class IngestGrpcClient implements IngestApi {
   private readonly client: IngestServiceClient;
   private readonly deadlineMs: number;
+  private readonly internalToken: string | undefined;
   private closed = false;
 
   constructor(options: IngestGrpcClientOptions) {
     const { IngestService } = messagingProto().messaging.v1;
     this.client = new IngestService(options.address, grpc.credentials.createInsecure());
     this.deadlineMs = options.deadlineMs ?? DEFAULT_INGEST_DEADLINE_MS;
+    this.internalToken = options.internalToken;
   }
 
   async persist(request: PersistRequest): Promise<PersistResult> {
@@ -128,7 +132,13 @@ export class IngestGrpcClient implements IngestApi {
     ) => void,
   ): Promise<Response> {
     return unaryCall(
-      { peer: "the ingest node", closed: this.closed, deadlineMs: this.deadlineMs, traceparent },
+      {
+        peer: "the ingest node",
+        closed: this.closed,
+        deadlineMs: this.deadlineMs,
+        traceparent,
+        internalToken: this.internalToken,
+      },
       invoke,
     );
   }

@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AppError } from "../errors.js";
 import { TRACEPARENT } from "../tracing/propagation.js";
 import { fromGrpcError } from "./errors.js";
+import { addInternalToken } from "./internal-token.js";
 
 /** What one unary call of a client of ours needs besides its request. */
 export interface UnaryCallSpec {
@@ -15,11 +16,13 @@ export interface UnaryCallSpec {
   readonly traceparent?: string | undefined;
   /** Further request metadata of the call, if any. */
   readonly metadata?: grpc.Metadata;
+  /** The deployment's internal token (./internal-token.ts), sent with every call; absent = none. */
+  readonly internalToken?: string | undefined;
 }
 
 /**
  * One unary call of an internal client (IngestService, GatewayService): the deadline, the request metadata
- * (with the trace context, spec §3), and every failure as the AppError the server meant (./errors.ts), so
+ * (the internal token, and the trace context, spec §3), and every failure as the AppError the server meant (./errors.ts), so
  * both clients behave alike and callers never handle a raw grpc error.
  */
 export function unaryCall<Response>(
@@ -33,7 +36,7 @@ export function unaryCall<Response>(
   if (spec.closed) {
     return Promise.reject(new AppError("SERVICE_UNAVAILABLE", `the client of ${spec.peer} is closed`));
   }
-  const metadata = spec.metadata ?? new grpc.Metadata();
+  const metadata = addInternalToken(spec.metadata ?? new grpc.Metadata(), spec.internalToken);
   if (spec.traceparent !== undefined) metadata.set(TRACEPARENT, spec.traceparent);
   return new Promise((resolve, reject) => {
     invoke(metadata, { deadline: Date.now() + spec.deadlineMs }, (error, response) => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { requestIdOf, sendError } from "./json.js";
@@ -70,3 +71,15 @@ export function createHttpServer(logger: Logger): HttpServer {
 
 /** The path of a request without its query string (which may carry a token: never log it). */
 export const pathOf = (request: IncomingMessage): string => (request.url ?? "/").split("?")[0] ?? "/";
+
+/**
+ * Refuses (404) the WebSocket upgrades of a server that none of its upgrade handlers serves. Node leaves an
+ * upgrade that no `upgrade` listener answers open until the socket times out; each handler (the gateway's
+ * `/v1/ws`, the inspector's `/inspector/ws`) answers only its own paths, so `served` names them all.
+ */
+export function refuseOtherUpgrades(server: Server, served: (path: string) => boolean): void {
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex) => {
+    if (served(pathOf(request))) return;
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+}

@@ -3,8 +3,9 @@ import type { IncomingMessage } from "node:http";
 import { AppError } from "../errors.js";
 
 /**
- * Who may see the inspector: anyone in dev mode (a developer's own machine); otherwise whoever holds
- * ADMIN_TOKEN, like the ring's admin API, given as `Authorization: Bearer <token>` or, for the page and its
+ * Who may see the inspector: anyone in dev mode (a developer's own machine: config.ts turns dev mode on by
+ * default only on loopback listeners, elsewhere only with ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS); otherwise whoever
+ * holds ADMIN_TOKEN, like the ring's admin API, given as `Authorization: Bearer <token>` or, for the page and its
  * WebSocket (a browser cannot set headers on either), `?token=<token>`.
  */
 export interface InspectorAccess {

@@ -15,7 +15,7 @@ import { InspectorSocket } from "./inspector-socket.js";
 import { RingOverview } from "./ring-overview.js";
 
 /**
- * The inspector of one process (`/inspector` on its HTTP port, embedded or any role of a cluster): the
+ * The inspector of one process (`/inspector` on its internal HTTP listener, embedded or any role of a cluster): the
  * machines' diagrams with live counts of this process's actors per state, one actor's steps streamed live,
  * and the ring. Built before the roles so that they can report their actors from the first one.
  */

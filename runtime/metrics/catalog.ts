@@ -41,6 +41,7 @@ const CLOSE_REASONS = [
   "protocol_error",
   "duplicate_connection",
   "token_expired",
+  "session_revoked",
   "slow_consumer",
 ] as const;
 
@@ -120,8 +121,11 @@ export const METRICS = {
   securityRateLimitsTotal: {
     name: "security_rate_limits_total",
     type: "counter",
-    help: "Requests refused with RATE_LIMITED, by what was asked and which limit refused it.",
-    labels: { endpoint: ["send_message", "sync_request", "connect"], limit_type: ["rate", "in_flight"] },
+    help: "Requests refused with RATE_LIMITED (acks over their limit are dropped unanswered, protocol §9), by what was asked and which limit refused it.",
+    labels: {
+      endpoint: ["send_message", "sync_request", "ack", "connect"],
+      limit_type: ["rate", "in_flight"],
+    },
     source: "inline",
   },
 

@@ -2,8 +2,9 @@ import { pathOf, type Route } from "../http/server.js";
 import type { Metrics } from "./metrics.js";
 
 /**
- * `GET /metrics`: the Prometheus text exposition of this process, open like `/health` (it carries no ids
- * of chats, users, messages or connections, see ./catalog.ts).
+ * `GET /metrics`: the Prometheus text exposition of this process, without a token (it carries no ids of
+ * chats, users, messages or connections, see ./catalog.ts); mounted on the internal listener only, which
+ * only the platform's own pods and monitoring reach.
  */
 export function metricsRoute(metrics: Metrics): Route {
   return async (request, response) => {

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
+import { IngestGrpcClient } from "../grpc/ingest-client.js";
 import type { Route } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import type { PlatformAdapters } from "../platform-adapters.js";
@@ -29,6 +30,8 @@ export async function startPlacement(
   adapters: PlatformAdapters,
   clock: Clock,
   logger: Logger,
+  /** Sent with every call to an ingest node (INTERNAL_GRPC_TOKEN); absent = none (dev). */
+  internalToken?: string,
 ): Promise<Placement> {
   const log = logger.child({ component: "placement" });
   const view = new RingView({
@@ -53,7 +56,13 @@ export async function startPlacement(
     admin,
     adminRoute: ringAdminRoute(admin, adminToken),
     router: () => {
-      router ??= new RoutedIngestClient({ view, clock, logger: log, budgetMs: config.routingBudgetMs });
+      router ??= new RoutedIngestClient({
+        view,
+        clock,
+        logger: log,
+        budgetMs: config.routingBudgetMs,
+        connect: (address) => new IngestGrpcClient({ address, internalToken }),
+      });
       return router;
     },
     stop: () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_INTERNAL_PORT } from "../config.js";
 import { isEntryPoint } from "../entry-point.js";
 import { DEV_ADMIN_TOKEN } from "./placement.js";
 
@@ -23,7 +24,8 @@ Commands:
   Refused: unknown nodes, adding a member twice, any change that leaves no active member.
 
 Options:
-  --url <url>        a node's HTTP address (default $RING_ADMIN_URL or http://127.0.0.1:8080)
+  --url <url>        a node's internal HTTP address, INTERNAL_PORT (default $RING_ADMIN_URL or
+                     http://127.0.0.1:${DEFAULT_INTERNAL_PORT}); the public port does not serve the operator API
   --token <token>    the admin token (default $ADMIN_TOKEN, else the dev-mode token ${DEV_ADMIN_TOKEN})
   --weight <N>       weight for add
   --json             print JSON instead of tables
@@ -55,7 +57,10 @@ export async function runRingCli(argv: readonly string[], io: CliIo): Promise<nu
     io.out(HELP);
     return values.help ? 0 : 2;
   }
-  const url = (values.url ?? io.env.RING_ADMIN_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+  const url = (values.url ?? io.env.RING_ADMIN_URL ?? `http://127.0.0.1:${DEFAULT_INTERNAL_PORT}`).replace(
+    /\/$/,
+    "",
+  );
   const token = values.token ?? io.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
   const api = async (method: string, path: string, body?: Json): Promise<Json> => {
     let response: Response;

@@ -42,6 +42,13 @@ export interface Page<T> {
   readonly next?: string;
 }
 
+export interface UserChatCounts {
+  /** Memberships of any type and role. */
+  readonly chats: number;
+  /** Memberships with the role `owner` (only a group's creator holds it). */
+  readonly ownedGroups: number;
+}
+
 export interface ChatStore {
   /** Creates the chat only if its id is unused; false when it already existed. */
   createChat(chat: ChatRecord): Promise<boolean>;
@@ -103,6 +110,13 @@ export interface ChatStore {
     userId: UserId,
     page: { readonly limit: number; readonly cursor?: string },
   ): Promise<Page<MembershipRecord>>;
+
+  /**
+   * How many chats `userId` belongs to, and how many of them are groups they own (created: ownership never
+   * moves), for the per-user caps. Read from the `user_chats-index` GSI, so eventually consistent: racing
+   * additions may overshoot a cap by the few that were in flight.
+   */
+  countChatsOfUser(userId: UserId): Promise<UserChatCounts>;
 
   /**
    * The direct-chat sentinel (pair key `min(a,b)#max(a,b)`): records `chatId` for the pair only if none is

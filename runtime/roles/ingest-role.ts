@@ -75,6 +75,7 @@ export function createIngestRole(options: {
     service,
     ownership: owned,
     settle: async () => {
+      service.followMembershipEvents(nodeId);
       if (config.ringAutoJoin || embedded) await placement.admin.join(nodeId, config.ringWeight);
       // Apply the ring as it is now (this node live, maybe just joined) and announce how far it got.
       await placement.view.refresh();

@@ -134,6 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         LOG_LEVEL: "warn",
         SHUTDOWN_GRACE_MS: "2000",
         OTP_REQUESTS_PER_IP: "100000",
+        OTP_VERIFIES_PER_IP: "100000",
         FANOUT_GROUP: uniqueName(`fanout-chaos${options.seed}-`),
       },
       progress: (line) => say(`cluster: ${line}`),

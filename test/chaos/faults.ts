@@ -72,7 +72,7 @@ export async function inject(kind: FaultKind, targets: FaultTargets): Promise<st
   // storage may be cut or slow at that moment): a node removed must be added back.
   const ring = async (change: string, nodeId: string) => {
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${cluster.entryUrl}/admin/ring/changes`, {
+      const response = await fetch(`${cluster.adminUrl}/admin/ring/changes`, {
         method: "POST",
         headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" },
         body: JSON.stringify({ kind: change, node_id: nodeId }),

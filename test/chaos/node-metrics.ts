@@ -7,7 +7,7 @@ export type MetricReadings = ReadonlyMap<
 >;
 
 /**
- * Reads counters and gauges from every running node's `/metrics`, each summed over its samples (every sample
+ * Reads counters and gauges from every running node's `/metrics` (its internal listener), each summed over its samples (every sample
  * carries the registry's default labels, some more). A metric is named `name` (all samples) or
  * `name{label="value"}` (the samples with that label). A node that does not answer is left out.
  */
@@ -18,7 +18,7 @@ export async function readMetrics(cluster: LocalCluster, names: readonly string[
     cluster.nodes
       .filter((node) => node.exit === undefined)
       .map(async (node) => {
-        const text = await fetch(`http://${host}:${node.httpPort}/metrics`, {
+        const text = await fetch(`http://${host}:${node.internalPort}/metrics`, {
           signal: AbortSignal.timeout(2_000),
         })
           .then((response) => (response.ok ? response.text() : undefined))

@@ -22,6 +22,8 @@ const CLOSING_REASONS = [
   "protocol_error",
   "duplicate_connection",
   "token_expired",
+  // spec/planes-ops-security-testing.md "Revoke all sessions": the reason a revoked session's sockets get.
+  "session_revoked",
   "slow_consumer",
 ];
 

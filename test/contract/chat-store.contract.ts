@@ -284,6 +284,20 @@ export function describeChatStoreContract(name: string, make: () => Promise<Chat
         expect((await store.listChatsOfUser(member, { limit: 10 })).items).toEqual([]);
       });
 
+      it("counts a user's chats and the groups they own; removals leave the count", async () => {
+        const userId = ids.user();
+        expect(await store.countChatsOfUser(userId)).toEqual({ chats: 0, ownedGroups: 0 });
+        for (let i = 0; i < 3; i++) await store.addMembership(membership(ids.chat(), userId, "owner"));
+        await store.addMembership(membership(ids.chat(), userId, "admin"));
+        await store.addMembership(membership(ids.chat(), userId, "member"));
+        const { chatId, member } = await groupWithMembers();
+        await store.addMembership(membership(chatId, userId, "member"));
+        expect(await store.countChatsOfUser(userId)).toEqual({ chats: 6, ownedGroups: 3 });
+        await store.removeMembership(chatId, userId);
+        expect(await store.countChatsOfUser(userId)).toEqual({ chats: 5, ownedGroups: 3 });
+        expect(await store.countChatsOfUser(member)).toEqual({ chats: 1, ownedGroups: 0 });
+      });
+
       it("a cursor that is garbage or belongs to another user is refused with INVALID_MESSAGE", async () => {
         const [userId, other] = [ids.user(), ids.user()];
         for (let i = 0; i < 2; i++) await store.addMembership(membership(ids.chat(), other));

@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../../runtime/config.js";
 import {
   CLUSTER_ROLES,
   durationMs,
+  ENTRYPOINT_ENV,
   GATEWAY_DRAIN_MS,
   hasCommand,
   OPTION_ENV_NAMES,
@@ -26,12 +28,17 @@ interface Service {
   healthcheck?: Healthcheck;
   stop_grace_period?: string;
   ports?: string[];
+  secrets?: string[];
 }
 interface ComposeFile {
   services: Record<string, Service>;
+  secrets?: Record<string, { file: string }>;
 }
 
 const compose = parse(readRepoFile("docker-compose.yaml"), { merge: true }) as ComposeFile;
+/** Read when its test runs, so that a missing override fails that test alone. */
+const devOverride = (): ComposeFile =>
+  parse(readRepoFile("deploy/compose/dev.override.yaml"), { merge: true }) as ComposeFile;
 const services = compose.services;
 const isPlatform = (service: Service) => service.image?.startsWith("messaging-platform:") === true;
 const commandOf = (service: Service): string[] =>
@@ -57,12 +64,17 @@ const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, 
 describe("docker-compose.yaml", () => {
   const composeV1 = hasCommand("docker-compose", ["version"]);
   it.skipIf(!composeV1)("is accepted by `docker-compose config` (Compose v1)", () => {
-    const result = spawnSync("docker-compose", ["-f", "docker-compose.yaml", "config", "-q"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
+    for (const files of [
+      ["docker-compose.yaml"],
+      ["docker-compose.yaml", "deploy/compose/dev.override.yaml"],
+    ]) {
+      const result = spawnSync("docker-compose", [...files.flatMap((file) => ["-f", file]), "config", "-q"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+      expect(result.stderr, files.join(" + ")).toBe("");
+      expect(result.status).toBe(0);
+    }
   });
   if (!composeV1) {
     it("is validated by docker-compose when it is installed", () => {
@@ -160,7 +172,9 @@ describe("docker-compose.yaml", () => {
     for (const [name, service] of Object.entries(services)) {
       if (!isPlatform(service)) continue;
       const env = envOf(service);
-      for (const key of Object.keys(env)) expect(OPTION_ENV_NAMES, `${name}: ${key}`).toContain(key);
+      for (const key of Object.keys(env)) {
+        expect(OPTION_ENV_NAMES.has(key) || ENTRYPOINT_ENV.has(key), `${name}: ${key}`).toBe(true);
+      }
       const resolved = Object.fromEntries(
         Object.entries(env).map(([key, value]) => [key, interpolate(value)]),
       );
@@ -195,7 +209,7 @@ describe("docker-compose.yaml", () => {
     }
   });
 
-  it("has an entry point that sends /v1/ws to the gateways and the rest to chat management", () => {
+  it("has an entry point that sends /v1/ws to the gateways, only the public API and browser client to chat management, 404 for the rest", () => {
     const entry = services.entry;
     expect(entry?.ports).toEqual(["127.0.0.1:8080:8080"]);
     const nginx = commandOf(entry ?? {}).join("\n");
@@ -204,6 +218,63 @@ describe("docker-compose.yaml", () => {
     for (const gateway of gateways) expect(upstream).toContain(`server ${gateway}:8080`);
     expect(nginx).toMatch(/location \/v1\/ws \{[^}]*proxy_pass http:\/\/gateways;/);
     expect(nginx).toMatch(/proxy_set_header Upgrade \$\$http_upgrade/);
-    expect(nginx).toMatch(/location \/ \{[^}]*proxy_pass http:\/\/chatmgmt;/);
+    const toChatmgmt = [...nginx.matchAll(/location ([^{]+?) \{ proxy_pass http:\/\/chatmgmt; \}/g)].map(
+      (match) => match[1],
+    );
+    expect(toChatmgmt.sort()).toEqual(
+      ["/api/", "= /.well-known/jwks.json", "= /health", "= /", "= /index.html", "/web/"].sort(),
+    );
+    expect(nginx).toMatch(/location \/ \{[^}]*return 404 /);
+    expect(nginx).not.toMatch(/:9090|\/admin|\/inspector|\/metrics/);
+  });
+
+  it("publishes no role's port on the host: the internal listener (9090) stays inside the stack", () => {
+    for (const [name, service] of roleServices) {
+      expect(service.ports, name).toBeUndefined();
+      const config = loadConfig({ env: envOf(service), argv: ["--role", roleOf(service) ?? ""] });
+      expect(config.internalPort, name).toBe(9090);
+      expect(config.internalHost, name).toBe("0.0.0.0");
+    }
+  });
+
+  it("starts every role in production mode, its secrets mounted from files the stack declares", async () => {
+    const { productionProblems } = await import("../../runtime/production-requirements.js");
+    for (const [name, service] of roleServices) {
+      const env = envOf(service);
+      expect(env.DEV_MODE, name).toBe("false");
+      // As the entry point and the platform read them: each *_FILE names a mounted secret of this service.
+      const resolved: Record<string, string> = {};
+      for (const [key, value] of Object.entries(env)) {
+        const file = /^\/run\/secrets\/(.+)$/.exec(value)?.[1];
+        if (file === undefined) {
+          resolved[key] = interpolate(value);
+          continue;
+        }
+        expect(service.secrets, `${name}: ${key}`).toContain(file);
+        expect(compose.secrets?.[file]?.file, file).toMatch(/^\.\/deploy\/compose\/secrets\//);
+        if (key === "JWT_PRIVATE_KEY_FILE") resolved[key] = value;
+        else resolved[key.replace(/_FILE$/, "")] = randomBytes(24).toString("hex");
+      }
+      const config = loadConfig({ env: resolved, argv: ["--role", roleOf(service) ?? ""] });
+      expect(config.devMode, name).toBe(false);
+      expect(productionProblems(config), name).toEqual([]);
+      expect(
+        Object.keys(env).filter((key) => /TOKEN$|PEPPER$/.test(key)),
+        `${name}: no secret inline`,
+      ).toEqual([]);
+    }
+  });
+
+  it("has a dev override for a local demo that every role accepts", () => {
+    for (const [name, service] of roleServices) {
+      const override = devOverride().services[name];
+      expect(override?.environment, name).toBeDefined();
+      const env = { ...envOf(service), ...envOf(override ?? {}) };
+      const config = loadConfig({
+        env: { ...env, HOST: "10.0.0.7" },
+        argv: ["--role", roleOf(service) ?? ""],
+      });
+      expect(config.devMode, name).toBe(true);
+    }
   });
 });

@@ -12,6 +12,16 @@ export const readRepoFile = (path: string): string => readFileSync(join(ROOT, pa
 /** Every environment variable the platform reads: the only names deployment files may set on its processes. */
 export const OPTION_ENV_NAMES: ReadonlySet<string> = new Set(Object.values(OPTIONS).map((spec) => spec.env));
 
+/**
+ * Variables of deploy/docker-entrypoint.sh itself, which it consumes before node starts: the signing key's PEM
+ * (written to JWT_PRIVATE_KEY_FILE) and secrets in files (read into ADMIN_TOKEN and OTP_PEPPER).
+ */
+export const ENTRYPOINT_ENV: ReadonlySet<string> = new Set([
+  "JWT_PRIVATE_KEY_PEM",
+  "ADMIN_TOKEN_FILE",
+  "OTP_PEPPER_FILE",
+]);
+
 /** The four roles of a cluster (ARCHITECTURE.md §2). */
 export const CLUSTER_ROLES = ["gateway", "ingest", "fanout", "chatmgmt"] as const;
 export type ClusterRole = (typeof CLUSTER_ROLES)[number];

@@ -48,6 +48,7 @@ interface StubReport {
   args: string[];
   pemInEnv: boolean;
   key?: { path: string; text: string; mode: number };
+  secrets: Record<string, string | undefined>;
 }
 
 describe("deploy/docker-entrypoint.sh", () => {
@@ -62,7 +63,9 @@ describe("deploy/docker-entrypoint.sh", () => {
       `import { readFileSync, statSync } from "node:fs";
 const keyFile = process.env.JWT_PRIVATE_KEY_FILE;
 const key = keyFile === undefined ? undefined : { path: keyFile, text: readFileSync(keyFile, "utf8"), mode: statSync(keyFile).mode & 0o777 };
-const report = { role: process.env.ROLE, host: process.env.HOST, args: process.argv.slice(2), pemInEnv: "JWT_PRIVATE_KEY_PEM" in process.env, key };
+const names = ["ADMIN_TOKEN", "ADMIN_TOKEN_FILE", "OTP_PEPPER", "OTP_PEPPER_FILE"];
+const secrets = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+const report = { role: process.env.ROLE, host: process.env.HOST, args: process.argv.slice(2), pemInEnv: "JWT_PRIVATE_KEY_PEM" in process.env, key, secrets };
 console.log(JSON.stringify(report));`,
     );
   });
@@ -145,6 +148,27 @@ console.log(JSON.stringify(report));`,
     expect((await stub(["--role", "chatmgmt"])).key).toBeUndefined();
   });
 
+  it("reads ADMIN_TOKEN_FILE and OTP_PEPPER_FILE into their options and hides the file variables", async () => {
+    const admin = join(stubApp, "admin_token");
+    const pepper = join(stubApp, "otp_pepper");
+    writeFileSync(admin, "admin-secret-from-a-file\n");
+    writeFileSync(pepper, "pepper-secret-from-a-file");
+    const report = await stub(["--role", "chatmgmt"], { ADMIN_TOKEN_FILE: admin, OTP_PEPPER_FILE: pepper });
+    expect(report.secrets).toEqual({
+      ADMIN_TOKEN: "admin-secret-from-a-file",
+      OTP_PEPPER: "pepper-secret-from-a-file",
+    });
+    for (const [env, message] of [
+      [{ ADMIN_TOKEN: "x", ADMIN_TOKEN_FILE: admin }, "set ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both"],
+      [{ OTP_PEPPER_FILE: join(stubApp, "missing") }, "OTP_PEPPER_FILE: cannot read"],
+    ] as const) {
+      const run = await runEntrypoint(["--role", "chatmgmt"], { APP_DIR: stubApp, ...env });
+      expect(run.status).toBe(64);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(message);
+    }
+  });
+
   it("runs the tables command for setup jobs", async () => {
     const run = await runEntrypoint(["tables", "--help"]);
     expect(run.status).toBe(0);
@@ -209,6 +233,26 @@ describe("deploy/Dockerfile", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:20[\w.-]*slim/);
     expect(instructions.some((line) => /npm ci --omit=dev/.test(line))).toBe(true);
+  });
+
+  it("starts in production mode, its internal listener on every interface of the container, on a port of its own", () => {
+    const env = Object.fromEntries(
+      lastStage
+        .filter((line) => line.startsWith("ENV "))
+        .flatMap((line) => line.slice(4).trim().split(/\s+/))
+        .map((pair) => pair.split("=") as [string, string]),
+    );
+    expect(env).toMatchObject({
+      DEV_MODE: "false",
+      INTERNAL_HOST: "0.0.0.0",
+      INTERNAL_PORT: "9090",
+      PORT: "8080",
+    });
+    const exposed = lastStage
+      .find((line) => line.startsWith("EXPOSE "))
+      ?.split(/\s+/)
+      .slice(1);
+    expect(exposed).toEqual(expect.arrayContaining(["8080", "9090"]));
   });
 
   it("runs as a non-root user, with a health check and the entry point script", () => {

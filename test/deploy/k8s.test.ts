@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -223,7 +224,9 @@ function checkManifests(objects: K8sObject[]) {
         (service) => service.spec.selector["app.kubernetes.io/component"] === role,
       );
     expect(serviceFor("gateway")?.spec.ports.map((p: { port: number }) => p.port)).toContain(8080);
-    expect(serviceFor("chatmgmt")?.spec.ports.map((p: { port: number }) => p.port)).toEqual([8080, 7072]);
+    expect(serviceFor("chatmgmt")?.spec.ports.map((p: { port: number }) => p.port)).toEqual([
+      8080, 9090, 7072,
+    ]);
     const ingest = serviceFor("ingest");
     expect(ingest?.spec.clusterIP).toBe("None");
     expect(named(objects, "StatefulSet", "ingest")?.spec.serviceName).toBe(ingest?.metadata.name);
@@ -247,17 +250,129 @@ function checkManifests(objects: K8sObject[]) {
     }
   });
 
-  it("routes /v1/ws to the gateways and everything else to chat management", () => {
+  it("routes only the public surface: /v1/ws to the gateways; REST, JWKS, /health and the browser client to chat management", () => {
     const [ingress] = byKind(objects, "Ingress");
-    const paths = ingress?.spec.rules[0].http.paths as Array<{ path: string; backend: K8sObject }>;
-    const backend = (path: string) => paths.find((entry) => entry.path === path)?.backend.service.name;
-    expect(backend("/v1/ws")).toBe("gateway");
-    expect(backend("/")).toBe("chatmgmt");
+    const paths = ingress?.spec.rules.flatMap((rule: K8sObject) => rule.http.paths) as Array<{
+      path: string;
+      pathType: string;
+      backend: K8sObject;
+    }>;
+    const routes = Object.fromEntries(
+      paths.map((entry) => [`${entry.pathType} ${entry.path}`, entry.backend.service.name]),
+    );
+    expect(routes).toEqual({
+      "Prefix /v1/ws": "gateway",
+      "Prefix /api": "chatmgmt",
+      "Exact /.well-known/jwks.json": "chatmgmt",
+      "Exact /health": "chatmgmt",
+      "Exact /": "chatmgmt",
+      "Exact /index.html": "chatmgmt",
+      "Prefix /web": "chatmgmt",
+    });
+    // Only the public listener is a backend: never the internal port, whatever the path.
+    for (const entry of paths) expect(entry.backend.service.port, entry.path).toEqual({ name: "http" });
+    expect(ingress?.spec.defaultBackend, "unrouted paths get the controller's 404").toBeUndefined();
+  });
+
+  it("serves the operator API, inspector and metrics on an internal port of its own, which no Ingress names", () => {
+    const config = named(objects, "ConfigMap", "messaging-config")?.data;
+    expect(config).toMatchObject({ INTERNAL_HOST: "0.0.0.0", INTERNAL_PORT: "9090", PORT: "8080" });
+    for (const workload of workloads) {
+      const container = workload.spec.template.spec.containers[0];
+      expect(container.ports, workload.metadata.name).toContainEqual({
+        name: "internal",
+        containerPort: 9090,
+      });
+      expect(
+        workload.spec.template.metadata.annotations?.["prometheus.io/port"],
+        workload.metadata.name,
+      ).toBe("9090");
+      for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
+        expect(container[probe].httpGet.port, `${workload.metadata.name} ${probe}`).toBe("http");
+      }
+    }
+    for (const service of byKind(objects, "Service").filter(
+      (s) => s.metadata.labels?.["app.kubernetes.io/name"] === "messaging-platform",
+    )) {
+      expect(service.spec.ports, service.metadata.name).toContainEqual(
+        expect.objectContaining({ name: "internal", port: 9090, targetPort: "internal" }),
+      );
+    }
+  });
+
+  it("admits the internal gRPC and HTTP ports only from the platform's own pods (and metrics from monitoring)", () => {
+    const policies = byKind(objects, "NetworkPolicy");
+    for (const workload of workloads) {
+      const labels = workload.spec.template.metadata.labels;
+      const covering = policies.filter((policy) =>
+        matches(policy.spec.podSelector.matchLabels ?? {}, labels),
+      );
+      expect(covering.length, workload.metadata.name).toBe(1);
+    }
+    const [policy] = policies;
+    expect(policy?.spec.policyTypes).toEqual(["Ingress"]);
+    /** Who a rule set admits on `port`: "anyone", "platform" pods, or `namespace:<name>`. */
+    const admitted = (port: number): string[] =>
+      ((policy?.spec.ingress ?? []) as K8sObject[])
+        .filter((rule) => (rule.ports ?? []).some((entry: { port: number }) => entry.port === port))
+        .flatMap((rule) =>
+          rule.from === undefined
+            ? ["anyone"]
+            : rule.from.map((peer: K8sObject) =>
+                peer.podSelector !== undefined && peer.namespaceSelector === undefined
+                  ? matches(peer.podSelector.matchLabels, { "app.kubernetes.io/name": "messaging-platform" })
+                    ? "platform"
+                    : "other pods"
+                  : `namespace:${peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]}`,
+              ),
+        )
+        .sort();
+    expect(admitted(8080)).toEqual(["anyone"]);
+    expect(admitted(7070)).toEqual(["platform"]);
+    expect(admitted(7072)).toEqual(["platform"]);
+    expect(admitted(9090)).toEqual(["namespace:monitoring", "platform"]);
+  });
+}
+
+/** The base runs in production mode: every role gets what runtime/production-requirements.ts asks of it. */
+function checkProduction(objects: K8sObject[]) {
+  it("starts every role in production mode with its secrets from Secrets (placeholders replaced)", async () => {
+    const { PRODUCTION_REQUIREMENTS, productionProblems } = await import(
+      "../../runtime/production-requirements.js"
+    );
+    for (const workload of platformWorkloads(objects)) {
+      const role = roleOf(workload);
+      const container = workload.spec.template.spec.containers[0];
+      const env = environmentOf(objects, container);
+      // What an operator puts in the Secret instead of the placeholders.
+      for (const [key, value] of Object.entries(env)) {
+        if (value.startsWith("REPLACE-ME")) env[key] = randomBytes(24).toString("hex");
+      }
+      const config = loadConfig({ env, argv: ["--role", role] });
+      expect(config.devMode, workload.metadata.name).toBe(false);
+      expect(productionProblems(config), workload.metadata.name).toEqual([]);
+      for (const requirement of PRODUCTION_REQUIREMENTS.filter((r) => r.roles.includes(role as never))) {
+        const variable = (container.env ?? []).find((v: K8sObject) => v.name === requirement.option);
+        if (requirement.option === "JWT_PRIVATE_KEY_FILE") {
+          const mount = (container.volumeMounts ?? []).find((m: K8sObject) =>
+            String(variable?.value).startsWith(`${m.mountPath}/`),
+          );
+          const volume = workload.spec.template.spec.volumes.find((v: K8sObject) => v.name === mount?.name);
+          expect(volume?.secret?.secretName, "the signing key is a mounted Secret").toBe("messaging-jwt-key");
+        } else if (requirement.option !== "SMS_SENDER") {
+          expect(
+            variable?.valueFrom?.secretKeyRef?.name,
+            `${workload.metadata.name} ${requirement.option}`,
+          ).toBe("messaging-secrets");
+        }
+      }
+    }
   });
 }
 
 describe("deploy/k8s base, parsed file by file", () => {
   checkManifests(baseFiles());
+  checkProduction(baseFiles());
 
   it("lists every manifest file of the base", () => {
     const files = readdirSync(join(ROOT, BASE)).filter(
@@ -268,7 +383,10 @@ describe("deploy/k8s base, parsed file by file", () => {
 });
 
 describe.skipIf(!kubectl)("deploy/k8s rendered by `kubectl kustomize`", () => {
-  describe("base", () => checkManifests(kubectl ? render(BASE) : []));
+  describe("base", () => {
+    checkManifests(kubectl ? render(BASE) : []);
+    checkProduction(kubectl ? render(BASE) : []);
+  });
 
   describe("dev overlay", () => {
     const objects = kubectl ? render("deploy/k8s/overlays/dev") : [];

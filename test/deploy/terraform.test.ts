@@ -5,7 +5,14 @@ import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TABLE_KEYS, TABLES } from "../../runtime/adapters/dynamodb/tables.js";
 import { TOPICS } from "../../runtime/topics.js";
-import { GATEWAY_DRAIN_MS, HARD_KILL_S, hasCommand, OPTION_ENV_NAMES, ROOT } from "./deploy-support.js";
+import {
+  ENTRYPOINT_ENV,
+  GATEWAY_DRAIN_MS,
+  HARD_KILL_S,
+  hasCommand,
+  OPTION_ENV_NAMES,
+  ROOT,
+} from "./deploy-support.js";
 
 /**
  * deploy/terraform, checked offline: providers cannot be downloaded here, so `terraform validate` cannot run.
@@ -14,8 +21,6 @@ import { GATEWAY_DRAIN_MS, HARD_KILL_S, hasCommand, OPTION_ENV_NAMES, ROOT } fro
  * runtime/config.ts, the drain times of spec §5, and the plane rules of spec §1 for network and IAM.
  */
 const TERRAFORM = join(ROOT, "deploy", "terraform");
-/** Variables of docker-entrypoint.sh itself, which it consumes before node starts. */
-const ENTRYPOINT_ENV = new Set(["JWT_PRIVATE_KEY_PEM"]);
 
 // biome-ignore lint/suspicious/noExplicitAny: HCL turned into JSON is checked field by field.
 type Hcl = Record<string, any>;
@@ -283,12 +288,67 @@ describe("Terraform ECS services", () => {
       const secrets = typeof body.secrets === "string" ? assignments(body.secrets) : body.secrets;
       for (const name of Object.keys(secrets)) names.add(name);
     }
-    for (const name of Object.keys(assignments(JSON.stringify(platform().locals.admin_secret))))
-      names.add(name);
+    for (const name of Object.keys(platform().locals.role_secrets)) names.add(name);
     expect(names.size).toBeGreaterThan(10);
     for (const name of names) {
       expect(OPTION_ENV_NAMES.has(name) || ENTRYPOINT_ENV.has(name), `unknown variable ${name}`).toBe(true);
     }
+  });
+
+  /** What a role's container starts with: the shared options and secrets plus its own. */
+  const environmentOf = (body: Hcl): Record<string, string> => ({
+    ...(platform().locals.common_env as Record<string, string>),
+    ...assignments(body.environment),
+  });
+  const secretsOf = (body: Hcl): Record<string, string> => {
+    const text = typeof body.secrets === "string" ? body.secrets : JSON.stringify(body.secrets);
+    return {
+      ...(text.includes("local.role_secrets")
+        ? (platform().locals.role_secrets as Record<string, string>)
+        : {}),
+      ...assignments(text),
+    };
+  };
+
+  it("starts every role in production mode with each setting runtime/production-requirements.ts asks of it", async () => {
+    const { PRODUCTION_REQUIREMENTS } = await import("../../runtime/production-requirements.js");
+    expect(platform().locals.common_env).toMatchObject({ DEV_MODE: "false" });
+    for (const [name, body] of services()) {
+      const env = environmentOf(body);
+      const secrets = secretsOf(body);
+      // The signing key arrives as JWT_PRIVATE_KEY_PEM, which the entry point writes to JWT_PRIVATE_KEY_FILE.
+      for (const requirement of PRODUCTION_REQUIREMENTS.filter((r) => r.roles.includes(body.role))) {
+        expect(
+          requirement.option in env || requirement.option in secrets,
+          `${name}: ${requirement.option}`,
+        ).toBe(true);
+      }
+      for (const option of ["ADMIN_TOKEN", "INTERNAL_GRPC_TOKEN"]) {
+        expect(secrets[option], `${name}: ${option} from Secrets Manager`).toMatch(/module\.secrets\.arns\[/);
+        expect(env[option], `${name}: ${option} is no plain variable`).toBeUndefined();
+      }
+    }
+    const chatmgmt = services().find(([, body]) => body.role === "chatmgmt")?.[1] as Hcl;
+    expect(environmentOf(chatmgmt)).toMatchObject({ SMS_SENDER: "sns", SNS_REGION: "var.region" });
+    expect(secretsOf(chatmgmt)).toMatchObject({
+      OTP_PEPPER: expect.stringContaining("otp_pepper"),
+      JWT_PRIVATE_KEY_PEM: expect.stringContaining("jwt_private_key"),
+    });
+    expect(chatmgmt.sns_publish_sms).toBe(true);
+    const secrets = moduleOf("modules/secrets");
+    expect(Object.keys(secrets.locals.descriptions)).toContain("internal_grpc_token");
+    expect(secrets.locals.values).toContain("random_password.internal_grpc_token[0].result");
+  });
+
+  it("serves the internal listener on every interface of the task, on a port of its own", () => {
+    expect(platform().locals.common_env).toMatchObject({
+      INTERNAL_HOST: "0.0.0.0",
+      INTERNAL_PORT: ref("tostring(local.internal_port)"),
+      PORT: ref("tostring(local.http_port)"),
+    });
+    expect(platform().locals.internal_port).not.toBe(platform().locals.http_port);
+    const mappings = JSON.stringify(moduleOf("modules/ecs-service").locals.container.portMappings);
+    expect(mappings).toContain("var.internal_port");
   });
 
   it("puts gateways and chat management behind the load balancer and lets gateways find the JWKS", () => {
@@ -360,21 +420,34 @@ describe("Terraform network: security groups follow the planes", () => {
       .sort();
   const HTTP = ref("var.http_port");
   const GRPC = ref("var.grpc_port");
+  const INTERNAL = ref("var.internal_port");
 
-  it("lets only gateways reach ingest's gRPC port, and nothing else reach ingest", () => {
-    expect(ingress().ingest).toEqual([expect.objectContaining({ port: GRPC, from: "gateway" })]);
+  it("lets only gateways reach ingest's gRPC port, and only the operations group its internal port", () => {
+    expect(ingress().ingest).toEqual([
+      expect.objectContaining({ port: GRPC, from: "gateway" }),
+      expect.objectContaining({ port: INTERNAL, from: "operations" }),
+    ]);
+  });
+
+  it("opens every role's internal port (metrics, operator API, inspector) to the operations group only", () => {
+    for (const role of ["gateway", "ingest", "fanout", "chatmgmt"]) {
+      expect(sources(role, INTERNAL), role).toEqual(["operations"]);
+    }
+    const rules = Object.values(ingress()).flat();
+    expect(rules.filter((rule) => rule.from === "alb").map((rule) => rule.port)).toEqual([HTTP, HTTP]);
+    expect(ingress().operations).toEqual([]);
   });
 
   it("lets clients reach gateways only through the load balancer; fanout and chat management call their gRPC", () => {
     expect(sources("gateway", HTTP)).toEqual(["alb"]);
     expect(sources("gateway", GRPC)).toEqual(["chatmgmt", "fanout"]);
-    expect(sources("gateway").length).toBe(3);
+    expect(sources("gateway").length).toBe(4);
   });
 
-  it("accepts nothing on fanout workers and only the ALB and gateways (JWKS) on chat management", () => {
-    expect(ingress().fanout).toEqual([]);
+  it("accepts only operations on fanout workers and only the ALB and gateways (JWKS) on chat management's public port", () => {
+    expect(sources("fanout")).toEqual(["operations"]);
     expect(sources("chatmgmt", HTTP)).toEqual(["alb", "gateway"]);
-    expect(sources("chatmgmt").length).toBe(2);
+    expect(sources("chatmgmt").length).toBe(3);
   });
 
   it("opens Redis and MSK to the four roles only, on their own ports", () => {
@@ -421,14 +494,35 @@ describe("Terraform load balancer", () => {
     );
   });
 
-  it("sends /v1/ws to the gateways and everything else to chat management", () => {
+  it("sends /v1/ws to the gateways, only the public API and the browser client to chat management, 404 for the rest", () => {
     const rule = first(alb().resource.aws_lb_listener_rule.websocket) as Hcl;
     expect(first(first(rule.condition).path_pattern).values).toContain("/v1/ws");
     expect(first(rule.action).target_group_arn).toBe(ref('aws_lb_target_group.this["gateway"].arn'));
-    const https = first(alb().resource.aws_lb_listener.https) as Hcl;
-    expect(first(https.default_action).target_group_arn).toBe(
-      ref('aws_lb_target_group.this["chatmgmt"].arn'),
+    const chatmgmt = first(alb().resource.aws_lb_listener_rule.chatmgmt) as Hcl;
+    expect(chatmgmt.for_each).toBe(ref("local.public_paths"));
+    expect(first(chatmgmt.action).target_group_arn).toBe(ref('aws_lb_target_group.this["chatmgmt"].arn'));
+    const published = Object.values(alb().locals.public_paths as Record<string, { paths: string[] }>).flatMap(
+      (entry) => entry.paths,
     );
+    expect(published.sort()).toEqual(
+      ["/", "/.well-known/jwks.json", "/api/*", "/health", "/index.html", "/web/*"].sort(),
+    );
+    for (const entry of Object.values(alb().locals.public_paths as Record<string, { paths: string[] }>)) {
+      expect(entry.paths.length, "an ALB condition takes at most 5 values").toBeLessThanOrEqual(5);
+    }
+    // Whatever no rule publishes (the operator API, the inspector, metrics, anything new) ends at the ALB.
+    const https = first(alb().resource.aws_lb_listener.https) as Hcl;
+    expect(first(https.default_action)).toMatchObject({ type: "fixed-response" });
+    expect(first(first(https.default_action).fixed_response)).toMatchObject({ status_code: "404" });
+    const http = first(alb().resource.aws_lb_listener.http) as Hcl;
+    const forwards = JSON.stringify(http.dynamic.default_action);
+    expect(forwards).not.toContain("target_group_arn");
+    const everything = JSON.stringify(alb());
+    expect(everything).not.toMatch(/\/admin|\/inspector|\/metrics|expose_admin_api/);
+  });
+
+  it("targets the roles' public port only", () => {
+    expect(first(moduleOf("modules/platform").module.alb).target_port).toBe(ref("local.http_port"));
   });
 });
 

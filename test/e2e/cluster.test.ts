@@ -47,6 +47,7 @@ describe.skipIf(!dynamodb || !redis || !kafka)("the local cluster", () => {
         SHUTDOWN_GRACE_MS: "2000",
         // Every test user logs in from 127.0.0.1 (the entry proxy): lift the per-IP OTP limit.
         OTP_REQUESTS_PER_IP: "100000",
+        OTP_VERIFIES_PER_IP: "100000",
         // Other suites' clusters share the broker and its topics: a consumer group of its own.
         FANOUT_GROUP: uniqueName("fanout-e2e-"),
       },
@@ -179,7 +180,7 @@ describe.skipIf(!dynamodb || !redis || !kafka)("the local cluster", () => {
     await a.sendMessage(chat.chat_id, "before");
     // Kill the node that owns this chat, as the ring says.
     const owner = (await (
-      await fetch(`${cluster.entryUrl}/admin/ring/owner?chat_id=${chat.chat_id}`, {
+      await fetch(`${cluster.adminUrl}/admin/ring/owner?chat_id=${chat.chat_id}`, {
         headers: { authorization: "Bearer dev-admin-token" },
       })
     ).json()) as { data: { owner: string } };

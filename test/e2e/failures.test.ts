@@ -72,6 +72,7 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("failures on the local cluster
         LOG_LEVEL: "warn",
         SHUTDOWN_GRACE_MS: "2000",
         OTP_REQUESTS_PER_IP: "100000",
+        OTP_VERIFIES_PER_IP: "100000",
         FANOUT_GROUP: uniqueName("fanout-failures-"),
         WS_OUTBOUND_MAX_MESSAGES: String(OUTBOUND_MAX_MESSAGES),
         WS_OUTBOUND_MAX_BYTES: String(OUTBOUND_MAX_BYTES),

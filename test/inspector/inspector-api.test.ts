@@ -69,7 +69,7 @@ describe.skipIf(!dynamodb || !redis)("the inspector API of an embedded platform"
   });
 
   async function snapshot(query = ""): Promise<SnapshotJson> {
-    const response = await fetch(`${world.platform.baseUrl}/inspector/api/snapshot${query}`);
+    const response = await fetch(`${world.platform.internalUrl}/inspector/api/snapshot${query}`);
     expect(response.status).toBe(200);
     return ((await response.json()) as { data: SnapshotJson }).data;
   }
@@ -128,7 +128,7 @@ describe.skipIf(!dynamodb || !redis)("the inspector API of an embedded platform"
   });
 
   it("streams a watched connection's events and transitions until it closes", async () => {
-    const base = world.platform.baseUrl.replace(/^http/, "ws");
+    const base = world.platform.internalUrl.replace(/^http/, "ws");
     const { socket, frames } = await watcher(`${base}/inspector/ws`);
     try {
       socket.send(JSON.stringify({ type: "watch", kind: "connection", key: world.alice.connectionId }));
@@ -157,7 +157,7 @@ describe.skipIf(!dynamodb || !redis)("the inspector API of an embedded platform"
   });
 
   it("streams a watched sequencer's transitions through XState's inspection events", async () => {
-    const base = world.platform.baseUrl.replace(/^http/, "ws");
+    const base = world.platform.internalUrl.replace(/^http/, "ws");
     const { socket, frames } = await watcher(`${base}/inspector/ws`);
     try {
       socket.send(JSON.stringify({ type: "watch", kind: "sequencer", key: world.chatId }));
@@ -173,7 +173,7 @@ describe.skipIf(!dynamodb || !redis)("the inspector API of an embedded platform"
   });
 
   it("answers a malformed filter with a validation error", async () => {
-    const response = await fetch(`${world.platform.baseUrl}/inspector/api/snapshot?kind=robot`);
+    const response = await fetch(`${world.platform.internalUrl}/inspector/api/snapshot?kind=robot`);
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_ERROR");
   });
@@ -199,12 +199,14 @@ describe.skipIf(!dynamodb || !redis)("the inspector of a cluster role outside de
           DYNAMODB_ENDPOINT: dynamodb ?? "",
           REDIS_URL: redis ?? "",
           ADMIN_TOKEN: token,
+          INTERNAL_GRPC_TOKEN: "inspector-test-internal-token",
         },
       }),
       createLogger({ level: "silent" }),
       new SystemClock(),
     );
-    baseUrl = platform.baseUrl;
+    // The inspector is served by the internal listener only.
+    baseUrl = platform.internalUrl;
     stop = async () => {
       await platform.stop(0);
       rmSync(dataDir, { recursive: true, force: true });

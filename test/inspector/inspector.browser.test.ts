@@ -89,7 +89,7 @@ describe.skipIf(!haveChromium || !dynamodb || !redis)("the inspector page", () =
   it("shows per-state counts that match the actors, and the ring with the embedded node", async () => {
     await world.alice.peer.sendMessage(world.chatId, "hello");
     await world.bob.peer.sendMessage(world.chatId, "hi alice");
-    await page.goto(`${world.platform.baseUrl}/inspector`);
+    await page.goto(`${world.platform.internalUrl}/inspector`);
 
     await shows(liveCount("connection", "established"), "2");
     await shows(liveCount("connection", "established.liveness.alive"), "2");

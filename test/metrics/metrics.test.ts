@@ -28,7 +28,7 @@ describe("GET /metrics of the embedded platform", () => {
   const peers: WsPeer[] = [];
 
   const scrape = async (): Promise<Sample[]> => {
-    const response = await fetch(`${platform.baseUrl}/metrics`);
+    const response = await fetch(`${platform.internalUrl}/metrics`);
     expect(response.status).toBe(200);
     return parseExposition(await response.text());
   };
@@ -55,7 +55,7 @@ describe("GET /metrics of the embedded platform", () => {
   });
 
   it("answers in the Prometheus text format with every catalog metric labelled with this instance", async () => {
-    const response = await fetch(`${platform.baseUrl}/metrics`);
+    const response = await fetch(`${platform.internalUrl}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();

@@ -5,11 +5,16 @@ import { waitFor } from "../support/wait-for.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
+/** The internal gRPC token of the test clusters: their ingest nodes refuse calls without it, as in production. */
+export const TEST_INTERNAL_GRPC_TOKEN = "ingest-cluster-internal-grpc-token-0123456789";
+
 /** An ingest node in a process of its own (`ROLE=ingest npm start`), as a cluster runs it. */
 export interface IngestProcess {
   readonly nodeId: string;
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** The internal HTTP listener (`/metrics`, `/admin/ring`, detailed `/health`). */
+  readonly internalPort: number;
   readonly child: ChildProcess;
   /** stdout+stderr so far, for a failing test's message. */
   output(): string;
@@ -40,17 +45,21 @@ export async function startIngestProcess(
   env: ClusterEnv,
   extra: Readonly<Record<string, string>> = {},
 ): Promise<IngestProcess> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const [grpcPort, httpPort, internalPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
+      INTERNAL_GRPC_TOKEN: TEST_INTERNAL_GRPC_TOKEN,
+      // Outside dev mode a process refuses to start without an admin token of real strength.
+      ADMIN_TOKEN: "ingest-cluster-admin-token-5f2c9e81b7d4",
       ...env,
       ...extra,
       ROLE: "ingest",
       NODE_ID: nodeId,
       HOST: "127.0.0.1",
       PORT: String(httpPort),
+      INTERNAL_PORT: String(internalPort),
       GRPC_PORT: String(grpcPort),
       LOG_LEVEL: "warn",
       EXIT_WITH_PARENT: "true",
@@ -81,6 +90,7 @@ export async function startIngestProcess(
     nodeId,
     grpcPort,
     httpPort,
+    internalPort,
     child,
     output: () => output,
     crash: async () => {

@@ -7,6 +7,7 @@ import { DynamoRingStore } from "../../runtime/adapters/dynamodb/ring-store.js";
 import { deleteTables, ensureTables } from "../../runtime/adapters/dynamodb/tables.js";
 import { RedisNodeRegistry } from "../../runtime/adapters/redis/node-registry.js";
 import { SystemClock } from "../../runtime/clock.js";
+import { IngestGrpcClient } from "../../runtime/grpc/ingest-client.js";
 import { type ChatId, IdFactory, type UserId } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
 import { RingAdmin } from "../../runtime/placement/ring-admin.js";
@@ -15,7 +16,12 @@ import { RoutedIngestClient } from "../../runtime/placement/routed-ingest.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 import { waitFor } from "../support/wait-for.js";
-import { type ClusterEnv, type IngestProcess, startIngestProcess } from "./ingest-cluster.js";
+import {
+  type ClusterEnv,
+  type IngestProcess,
+  startIngestProcess,
+  TEST_INTERNAL_GRPC_TOKEN,
+} from "./ingest-cluster.js";
 import { expectInvariants, percentile, sendLoad } from "./workload.js";
 
 /**
@@ -60,7 +66,12 @@ describe.skipIf(!dynamodb || !redis || !kafka)("placement with several ingest pr
     logger,
     chatIds: (limit) => scanChatIds(client, prefix, limit),
   });
-  const router = new RoutedIngestClient({ view, clock, logger });
+  const router = new RoutedIngestClient({
+    view,
+    clock,
+    logger,
+    connect: (address) => new IngestGrpcClient({ address, internalToken: TEST_INTERNAL_GRPC_TOKEN }),
+  });
   const nodes = new Map<string, IngestProcess>();
   let chats: { chatId: ChatId; sender: UserId }[] = [];
 

@@ -18,12 +18,15 @@ const TOKEN = "test-admin-token-1234";
 async function ring(platform: RunningPlatform, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runRingCli([...args, "--url", platform.baseUrl, "--token", TOKEN, "--timeout", "20"], {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    env: {},
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  });
+  const code = await runRingCli(
+    [...args, "--url", platform.internalUrl, "--token", TOKEN, "--timeout", "20"],
+    {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      env: {},
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+  );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -137,10 +140,10 @@ describe.skipIf(!dynamodb)("npm run ring", () => {
   });
 
   it("the admin API refuses requests without the token", async () => {
-    const response = await fetch(`${platform.baseUrl}/admin/ring`);
+    const response = await fetch(`${platform.internalUrl}/admin/ring`);
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
-    const wrong = await fetch(`${platform.baseUrl}/admin/ring`, {
+    const wrong = await fetch(`${platform.internalUrl}/admin/ring`, {
       headers: { authorization: "Bearer nope" },
     });
     expect(wrong.status).toBe(401);
@@ -161,7 +164,7 @@ describe.skipIf(!dynamodb)("npm run ring", () => {
       clock,
     );
     try {
-      const response = await fetch(`${locked.baseUrl}/admin/ring`, {
+      const response = await fetch(`${locked.internalUrl}/admin/ring`, {
         headers: { authorization: "Bearer x" },
       });
       expect(response.status).toBe(403);

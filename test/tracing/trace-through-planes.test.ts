@@ -36,6 +36,12 @@ interface Traced {
   readonly tracing: Tracing;
 }
 
+/**
+ * The users are written straight to the chat store and have no session at chat management: their tokens carry
+ * no `sid`, so the gateways' revocation check has no session to look up.
+ */
+const NO_SESSION = { sid: undefined };
+
 const started: Traced[] = [];
 const dirs: string[] = [];
 
@@ -150,6 +156,8 @@ describe.skipIf(!dynamodb || !redis || !kafka)("one message's trace across the p
       KAFKA_BROKERS: kafka ?? "",
       TABLE_PREFIX: uniqueName("trace_"),
       GRPC_PORT: "0",
+      // Internal gRPC authenticated as in production: the trace crosses the token check too.
+      INTERNAL_GRPC_TOKEN: "trace-test-internal-token",
       RING_REFRESH_MS: "200",
       // The shared broker's topics hold other suites' records: a consumer group of this suite's own.
       FANOUT_GROUP: uniqueName("fanout-trace-"),
@@ -165,10 +173,14 @@ describe.skipIf(!dynamodb || !redis || !kafka)("one message's trace across the p
     chatId = await createActiveChat(ingest.platform.adapters.chatStore, { ids, clock }, [aliceId, bobId]);
     alice = await WsPeer.connect(
       senderGateway.platform.baseUrl,
-      await keys.token(aliceId, Date.now()),
+      await keys.token(aliceId, Date.now(), NO_SESSION),
       "d-a",
     );
-    bob = await WsPeer.connect(recipientGateway.platform.baseUrl, await keys.token(bobId, Date.now()), "d-b");
+    bob = await WsPeer.connect(
+      recipientGateway.platform.baseUrl,
+      await keys.token(bobId, Date.now(), NO_SESSION),
+      "d-b",
+    );
   }, 180_000);
 
   afterAll(async () => {

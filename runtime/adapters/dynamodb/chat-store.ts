@@ -14,6 +14,7 @@ import {
   type MemberRole,
   type MembershipRecord,
   type Page,
+  type UserChatCounts,
 } from "../../ports/chat-store.js";
 import { decodePageCursor, encodePageCursor } from "../page-cursor.js";
 import { checkPageLimit } from "../store-arguments.js";
@@ -235,6 +236,24 @@ export class DynamoChatStore implements ChatStore {
     return items.length > page.limit && last !== undefined
       ? { items: memberships, next: encodePageCursor(userId, last.chatId) }
       : { items: memberships };
+  }
+
+  /** Reads only the `role` of each of the user's memberships (at most a few pages: chats per user are capped). */
+  async countChatsOfUser(userId: UserId): Promise<UserChatCounts> {
+    const keyCondition = "#user_id = :user";
+    const projection = "#role";
+    const items = await queryItems(this.client, `Query ${this.memberships} ${USER_CHATS_INDEX}`, {
+      TableName: this.memberships,
+      IndexName: USER_CHATS_INDEX,
+      KeyConditionExpression: keyCondition,
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: attributeNames(keyCondition, projection),
+      ExpressionAttributeValues: { ":user": str(userId) },
+    });
+    return {
+      chats: items.length,
+      ownedGroups: items.filter((item) => item.role?.S === "owner").length,
+    };
   }
 
   /** D15: the sentinel put decides a race; the loser reads the winner back strongly consistent. */

@@ -8,6 +8,7 @@ import {
   type MemberRole,
   type MembershipRecord,
   type Page,
+  type UserChatCounts,
 } from "../../ports/chat-store.js";
 import { decodePageCursor, encodePageCursor } from "../page-cursor.js";
 import { checkPageLimit } from "../store-arguments.js";
@@ -156,6 +157,18 @@ export class MemoryChatStore implements ChatStore {
     return chatIds.length > page.limit && last !== undefined
       ? { items, next: encodePageCursor(userId, last.chatId) }
       : { items };
+  }
+
+  async countChatsOfUser(userId: UserId): Promise<UserChatCounts> {
+    let chats = 0;
+    let ownedGroups = 0;
+    for (const chatId of this.chatsOfUser.get(userId) ?? []) {
+      const membership = this.members.get(chatId)?.get(userId);
+      if (membership === undefined) continue;
+      chats++;
+      if (membership.role === "owner") ownedGroups++;
+    }
+    return { chats, ownedGroups };
   }
 
   async claimDirectChat(

@@ -80,6 +80,8 @@ export const LOAD_LIMITS_ENV = {
   WS_SEND_PER_CONNECTION_PER_S: "1000000",
   WS_SEND_PER_CHAT_PER_S: "1000000",
   WS_SEND_PER_CHAT_BURST: "1000000",
+  // Every load client connects from 127.0.0.1.
+  WS_MAX_CONNECTIONS_PER_IP: "1000000",
 } as const;
 
 /**

@@ -100,8 +100,8 @@ async function gatewaySystem(redisUrl: string | undefined): Promise<System> {
     ingest,
     connections: registry,
     keys: keys.source,
-    // The connections stay idle for longer than a heartbeat period and connect in a burst.
-    limits: { idleTimeoutMs: 3_600_000, connectsPerUserPerMinute: 1_000_000 },
+    // The connections stay idle for longer than a heartbeat period and connect in a burst, all from 127.0.0.1.
+    limits: { idleTimeoutMs: 3_600_000, connectsPerUserPerMinute: 1_000_000, maxConnectionsPerIp: 1_000_000 },
   });
   const server = createServer();
   gateway.attach(server);

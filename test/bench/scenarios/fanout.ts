@@ -166,7 +166,7 @@ async function platformRun(
   ratePerSecond: number,
   durationMs: number,
 ): Promise<Run> {
-  const platform = await startEmbedded(context.env);
+  const platform = await startEmbedded(context.env, { WS_MAX_CONNECTIONS_PER_IP: "1000000" });
   try {
     const ingest = platform.embedded?.ingest;
     if (ingest === undefined) throw new Error("the embedded platform has no ingest plane");

@@ -119,6 +119,7 @@ async function run(context: ScenarioContext) {
         ADMIN_TOKEN: adminToken,
         // Every user of the run logs in from 127.0.0.1 (the entry proxy).
         OTP_REQUESTS_PER_IP: "100000",
+        OTP_VERIFIES_PER_IP: "100000",
         // Other deployments on the same Kafka need their own consumer group.
         FANOUT_GROUP: uniqueName("fanout-bench-"),
       },
@@ -126,8 +127,7 @@ async function run(context: ScenarioContext) {
       startTimeoutMs: 120_000,
     });
     const entry = cluster.entryUrl;
-    const gateway = cluster.nodes.find((node) => node.role === "gateway");
-    const adminUrl = `http://127.0.0.1:${gateway?.httpPort ?? 0}/admin/ring`;
+    const adminUrl = `${cluster.adminUrl}/admin/ring`;
     const admin = async <T>(method: string, path = "", body?: unknown): Promise<T> => {
       const response = await fetch(`${adminUrl}${path}`, {
         method,

@@ -94,6 +94,10 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     SHUTDOWN_GRACE_MS: "3000",
     // Every test user logs in from 127.0.0.1: the per-IP OTP limit would otherwise stop the suite.
     OTP_REQUESTS_PER_IP: "100000",
+    OTP_VERIFIES_PER_IP: "100000",
+    // A file's tests keep up to 25 sockets of one user open at once (World.connect), all from 127.0.0.1.
+    WS_MAX_CONNECTIONS_PER_USER: "50",
+    WS_MAX_CONNECTIONS_PER_IP: "100000",
     ...options.env,
   };
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {

@@ -37,3 +37,8 @@ output "log_groups" {
   description = "Role => log group."
   value       = module.platform.log_groups
 }
+
+output "operations_security_group_id" {
+  description = "Attach to monitoring and operator tasks to reach the roles' internal port (metrics, operator API, inspector)."
+  value       = module.platform.operations_security_group_id
+}

@@ -1,5 +1,7 @@
-# The public entry point (spec §5 routing): WebSocket upgrades on /v1/ws to the gateways, REST /api/v1, the
-# JWKS and the browser client to chat management; the operator API is not exposed unless asked for.
+# The public entry point (spec §5 routing: "any other path returns 404"): WebSocket upgrades on /v1/ws to the
+# gateways; REST /api/*, the JWKS, /health and the browser client to chat management; every other path is
+# answered 404 by the load balancer itself. Targets are the roles' public port (PORT) only: the operator API,
+# the inspector and metrics live on their internal port (INTERNAL_PORT), which no listener forwards to.
 # WebSocket-friendly: a long idle timeout (clients heartbeat every 30 s, D6), no stickiness (any gateway
 # serves any client; a client whose gateway goes away reconnects and syncs).
 
@@ -59,8 +61,12 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
   certificate_arn   = var.certificate_arn
   default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this["chatmgmt"].arn
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      status_code  = "404"
+      message_body = local.not_found
+    }
   }
 }
 
@@ -83,14 +89,26 @@ resource "aws_lb_listener" "http" {
   dynamic "default_action" {
     for_each = var.certificate_arn == null ? [1] : []
     content {
-      type             = "forward"
-      target_group_arn = aws_lb_target_group.this["chatmgmt"].arn
+      type = "fixed-response"
+      fixed_response {
+        content_type = "application/json"
+        status_code  = "404"
+        message_body = local.not_found
+      }
     }
   }
 }
 
 locals {
   listener_arn = var.certificate_arn == null ? aws_lb_listener.http.arn : aws_lb_listener.https[0].arn
+  # The REST error envelope (spec/rest-data-auth-chats.md §1) of a path the platform does not publish.
+  not_found = jsonencode({ error = { code = "NOT_FOUND", message = "no such public endpoint" } })
+  # What chat management publishes, at most five patterns per rule (an ALB limit): REST, the JWKS and the
+  # health verdict; the browser client (its page and its files).
+  public_paths = {
+    api     = { priority = 20, paths = ["/api/*", "/.well-known/jwks.json", "/health"] }
+    browser = { priority = 30, paths = ["/", "/index.html", "/web/*"] }
+  }
 }
 
 resource "aws_lb_listener_rule" "websocket" {
@@ -107,21 +125,17 @@ resource "aws_lb_listener_rule" "websocket" {
   }
 }
 
-resource "aws_lb_listener_rule" "hide_admin" {
-  count        = var.expose_admin_api ? 0 : 1
+resource "aws_lb_listener_rule" "chatmgmt" {
+  for_each     = local.public_paths
   listener_arn = local.listener_arn
-  priority     = 5
+  priority     = each.value.priority
   condition {
     path_pattern {
-      values = ["/admin", "/admin/*", "/metrics"]
+      values = each.value.paths
     }
   }
   action {
-    type = "fixed-response"
-    fixed_response {
-      content_type = "application/json"
-      status_code  = "404"
-      message_body = "{\"error\":{\"code\":\"NOT_FOUND\"}}"
-    }
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this["chatmgmt"].arn
   }
 }

@@ -23,7 +23,7 @@ variable "security_group_ids" {
 }
 
 variable "target_port" {
-  description = "PORT of gateways and chat management."
+  description = "PORT (the public listener) of gateways and chat management; never INTERNAL_PORT."
   type        = number
   default     = 8080
 }
@@ -52,12 +52,6 @@ variable "deregistration_delay_seconds" {
     condition     = var.deregistration_delay_seconds >= 30
     error_message = "deregistration_delay_seconds must cover the 30 s gateway drain."
   }
-}
-
-variable "expose_admin_api" {
-  description = "Serve /admin (operator ring API) and /metrics through the public load balancer."
-  type        = bool
-  default     = false
 }
 
 variable "deletion_protection" {

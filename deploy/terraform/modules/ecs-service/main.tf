@@ -20,6 +20,7 @@ locals {
     secrets     = [for key in sort(keys(var.secrets)) : { name = key, valueFrom = var.secrets[key] }]
     portMappings = concat(
       [{ name = "http", containerPort = var.http_port, protocol = "tcp" }],
+      [{ name = "internal", containerPort = var.internal_port, protocol = "tcp" }],
       var.grpc_port == null ? [] : [{ name = "grpc", containerPort = var.grpc_port, protocol = "tcp" }],
     )
     # spec §5: GET /health every 10 s (fanout 15 s), 3 failures = unhealthy.
@@ -139,6 +140,21 @@ resource "aws_iam_role_policy" "kafka" {
   name   = "kafka"
   role   = aws_iam_role.task.id
   policy = var.kafka_policy_json
+}
+
+# One-time codes as SMS (SMS_SENDER=sns): a publish to a phone number has no topic ARN to scope it to.
+resource "aws_iam_role_policy" "sms" {
+  count = var.sns_publish_sms ? 1 : 0
+  name  = "sms"
+  role  = aws_iam_role.task.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = "*"
+    }]
+  })
 }
 
 # ---- Task definition and service

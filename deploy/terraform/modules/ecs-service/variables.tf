@@ -77,6 +77,12 @@ variable "http_port" {
   default     = 8080
 }
 
+variable "internal_port" {
+  description = "INTERNAL_PORT: the operator API, inspector, metrics and detailed /health (never behind the load balancer)."
+  type        = number
+  default     = 9090
+}
+
 variable "grpc_port" {
   description = "GRPC_PORT to publish (ingest, gateway); null for roles without an internal gRPC server."
   type        = number
@@ -142,6 +148,12 @@ variable "kafka_policy_json" {
   description = "IAM policy for the MSK cluster (msk-serverless module's client_policy_json), or null."
   type        = string
   default     = null
+}
+
+variable "sns_publish_sms" {
+  description = "Let the task send SMS through SNS (SMS_SENDER=sns: chat management's one-time codes)."
+  type        = bool
+  default     = false
 }
 
 variable "log_retention_days" {

@@ -110,27 +110,36 @@ locals {
     chatmgmt = "Management plane: REST from the ALB, JWKS for gateways"
     redis    = "ElastiCache Redis: routing, presence, liveness"
     msk      = "MSK Serverless: the event log (IAM auth over TLS)"
+    # Nothing in it by default: monitoring (Prometheus) and operator tasks join it to reach INTERNAL_PORT.
+    operations = "Monitoring and operators: the internal HTTP port (/metrics, /admin/ring, /inspector, detailed /health)"
   }
 
   # Inbound rules: group => list of { port, from (a group), why }.
   # spec §1 flows: client -> ALB -> gateway -> ingest (gRPC); fanout -> gateway (Deliver); chatmgmt -> gateway
   # (closing a revoked session's connections); gateway -> chatmgmt (JWKS). Redis and Kafka: every role opens
   # them today (runtime/platform-adapters.ts opens all engines and /health probes them in every role).
+  # The internal HTTP port of every role is open to the operations group only, never to the ALB.
   ingress = {
     alb = []
     gateway = [
       { port = var.http_port, from = "alb", why = "WebSocket /v1/ws and ALB health checks" },
       { port = var.grpc_port, from = "fanout", why = "GatewayService.Deliver" },
       { port = var.grpc_port, from = "chatmgmt", why = "GatewayService.CloseConnections" },
+      { port = var.internal_port, from = "operations", why = "metrics, inspector, detailed health" },
     ]
     ingest = [
       { port = var.grpc_port, from = "gateway", why = "IngestService: PersistMessage, SyncMessages, Ack" },
+      { port = var.internal_port, from = "operations", why = "metrics, operator ring API, inspector, detailed health" },
     ]
-    fanout = []
+    fanout = [
+      { port = var.internal_port, from = "operations", why = "metrics, inspector, detailed health" },
+    ]
     chatmgmt = [
       { port = var.http_port, from = "alb", why = "REST /api/v1 and ALB health checks" },
       { port = var.http_port, from = "gateway", why = "JWKS /.well-known/jwks.json" },
+      { port = var.internal_port, from = "operations", why = "metrics, operator ring API, inspector, detailed health" },
     ]
+    operations = []
     redis = [
       { port = 6379, from = "gateway", why = "connection routing and liveness" },
       { port = 6379, from = "ingest", why = "node liveness" },

@@ -14,7 +14,7 @@ output "private_subnet_ids" {
 }
 
 output "security_group_ids" {
-  description = "Group name (alb, gateway, ingest, fanout, chatmgmt, redis, msk) => security group id."
+  description = "Group name (alb, gateway, ingest, fanout, chatmgmt, redis, msk, operations) => security group id. Attach `operations` to the monitoring (Prometheus) and operator tasks that need the roles' internal port."
   value       = { for name, group in aws_security_group.this : name => group.id }
 }
 

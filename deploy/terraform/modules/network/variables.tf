@@ -36,6 +36,12 @@ variable "http_port" {
   default     = 8080
 }
 
+variable "internal_port" {
+  description = "INTERNAL_PORT of the roles: /admin/ring, /inspector, /metrics and the detailed /health (operations group only)."
+  type        = number
+  default     = 9090
+}
+
 variable "grpc_port" {
   description = "GRPC_PORT of the roles: IngestService on ingest nodes, GatewayService on gateways."
   type        = number

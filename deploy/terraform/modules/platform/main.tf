@@ -6,8 +6,9 @@ locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, { Project = var.project, Environment = var.environment })
 
-  http_port = 8080
-  grpc_port = 7070
+  http_port     = 8080
+  internal_port = 9090
+  grpc_port     = 7070
 }
 
 module "network" {
@@ -18,6 +19,7 @@ module "network" {
   az_count           = var.az_count
   single_nat_gateway = var.single_nat_gateway
   http_port          = local.http_port
+  internal_port      = local.internal_port
   grpc_port          = local.grpc_port
   tags               = local.tags
 }
@@ -66,7 +68,6 @@ module "alb" {
   security_group_ids  = [module.network.security_group_ids["alb"]]
   target_port         = local.http_port
   certificate_arn     = var.certificate_arn
-  expose_admin_api    = false
   deletion_protection = var.deletion_protection
   tags                = local.tags
 }
@@ -89,10 +90,13 @@ resource "aws_service_discovery_private_dns_namespace" "this" {
 
 locals {
   # Options of runtime/config.ts every role gets. DYNAMODB_ENDPOINT stays unset: AWS DynamoDB in AWS_REGION,
-  # with the task role's credentials.
+  # with the task role's credentials. Production mode: every process refuses to start without its secrets.
+  # The internal listener binds to every interface of the task; only the operations group reaches it.
   common_env = {
     HOST                   = "auto"
     PORT                   = tostring(local.http_port)
+    INTERNAL_HOST          = "0.0.0.0"
+    INTERNAL_PORT          = tostring(local.internal_port)
     GRPC_PORT              = tostring(local.grpc_port)
     LOG_LEVEL              = var.log_level
     DEV_MODE               = "false"
@@ -104,7 +108,11 @@ locals {
     LIFECYCLE_PARTITIONS   = tostring(var.lifecycle_partitions)
     DEAD_LETTER_PARTITIONS = tostring(var.dead_letter_partitions)
   }
-  admin_secret = { ADMIN_TOKEN = module.secrets.arns["admin_token"] }
+  # Secrets every role gets (ECS `secrets`: injected as variables from Secrets Manager).
+  role_secrets = {
+    ADMIN_TOKEN         = module.secrets.arns["admin_token"]
+    INTERNAL_GRPC_TOKEN = module.secrets.arns["internal_grpc_token"]
+  }
 }
 
 # Connection plane. SHUTDOWN_GRACE_MS = 30 s drain (spec §5), stopTimeout 35 s = the spec's hard kill.
@@ -128,7 +136,7 @@ module "gateway" {
     SHUTDOWN_GRACE_MS = "30000"
     JWKS_URL          = "http://chatmgmt.${aws_service_discovery_private_dns_namespace.this.name}:${local.http_port}/.well-known/jwks.json"
   })
-  secrets             = local.admin_secret
+  secrets             = local.role_secrets
   dynamodb_table_arns = module.dynamodb.table_arns
   # The ring (D5), the /health probe (chat_counters) and the operator plan's chat scan; never writes.
   dynamodb_read_tables  = ["ring_config", "chat_counters", "chats"]
@@ -158,7 +166,7 @@ module "ingest" {
   environment = merge(local.common_env, {
     SHUTDOWN_GRACE_MS = "10000"
   })
-  secrets               = local.admin_secret
+  secrets               = local.role_secrets
   dynamodb_table_arns   = module.dynamodb.table_arns
   dynamodb_read_tables  = ["chats", "chat_memberships"]
   dynamodb_write_tables = ["messages", "chat_counters", "idempotency_keys", "delivery_state", "actor_activations", "ring_config"]
@@ -186,7 +194,7 @@ module "fanout" {
   environment = merge(local.common_env, {
     SHUTDOWN_GRACE_MS = "10000"
   })
-  secrets               = local.admin_secret
+  secrets               = local.role_secrets
   dynamodb_table_arns   = module.dynamodb.table_arns
   dynamodb_read_tables  = ["ring_config", "chat_counters", "chats", "chat_memberships"]
   dynamodb_write_tables = []
@@ -218,8 +226,11 @@ module "chatmgmt" {
   environment = merge(local.common_env, {
     SHUTDOWN_GRACE_MS    = "10000"
     JWT_PRIVATE_KEY_FILE = "/var/lib/messaging/jwt-signing-key.pem"
+    # One-time codes go out as SMS through SNS, with the task role's sns:Publish.
+    SMS_SENDER = "sns"
+    SNS_REGION = var.region
   })
-  secrets = merge(local.admin_secret, {
+  secrets = merge(local.role_secrets, {
     OTP_PEPPER          = module.secrets.arns["otp_pepper"]
     JWT_PRIVATE_KEY_PEM = module.secrets.arns["jwt_private_key"]
   })
@@ -230,6 +241,7 @@ module "chatmgmt" {
     "chats", "chat_memberships", "direct_chat_index", "delivery_state", "ring_config",
   ]
   kafka_policy_json   = module.msk.client_policy_json
+  sns_publish_sms     = true
   log_retention_days  = var.log_retention_days
   rollback_on_failure = var.rollback_on_failure
   tags                = local.tags

@@ -52,3 +52,8 @@ output "vpc_id" {
   description = "The VPC."
   value       = module.network.vpc_id
 }
+
+output "operations_security_group_id" {
+  description = "Security group that reaches every role's INTERNAL_PORT (/metrics, /admin/ring, /inspector, detailed /health): attach it to Prometheus and operator tasks. The load balancer never forwards there."
+  value       = module.network.security_group_ids["operations"]
+}
