@@ -79,9 +79,15 @@ const settingsFor = (quick: boolean): Settings =>
 const pointMet = (step: StepResult) =>
   step.p99Ms <= TARGET_P99_MS && step.achievedPerSecond >= TARGET_ACHIEVED * step.offeredPerSecond;
 
-/** The highest offered rate whose step met both conditions (steps stop at the first miss), 0 if none. */
-const kneeOf = (steps: readonly StepResult[]) =>
-  steps.filter(pointMet).reduce((best, step) => Math.max(best, step.offeredPerSecond), 0);
+/** The highest offered rate below the first step that missed a condition, 0 if the first missed. */
+const kneeOf = (steps: readonly StepResult[]) => {
+  let knee = 0;
+  for (const step of steps) {
+    if (!pointMet(step)) break;
+    knee = step.offeredPerSecond;
+  }
+  return knee;
+};
 
 interface Topology {
   readonly senderTargets: Target[];
@@ -121,6 +127,8 @@ async function curve(
   settings: Settings,
   /** Told each step's wall-clock window (to cut the traces of one step out of a run). */
   onStep: (rate: number, fromMs: number, toMs: number) => void = () => {},
+  /** Steps up to this rate run even after a miss (the knee still ends at the first one). */
+  keepGoingThrough = 0,
 ): Promise<StepResult[]> {
   const senders = await clients.connect(`${label}-senders`, topology.senderTargets, {
     waitFirstFrame,
@@ -160,7 +168,7 @@ async function curve(
       context.progress(
         `  ${label} ${rate} msg/s: achieved ${step.achievedPerSecond}/s, p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, p999 ${step.p999Ms} ms, received ${step.received}/${step.scheduled}, acks ${step.acks}, late sends ${step.sentLate}${errors ? `, errors ${errors}` : ""}`,
       );
-      if (!pointMet(step)) break;
+      if (!pointMet(step) && rate >= keepGoingThrough) break;
       // Let queues empty before the next step.
       await sleep(500);
     }
@@ -210,6 +218,7 @@ async function clusterCurve(context: ScenarioContext, clients: LoadClients, sett
         (rate, fromMs, toMs) => {
           if (rate === CLUSTER_HOPS_RATE) window = { fromMs, toMs };
         },
+        CLUSTER_HOPS_RATE,
       );
       await sleep(TRACE_FLUSH_MS);
       const hops =
@@ -371,6 +380,17 @@ export const scenario: Scenario = {
     }
   },
 };
+
+/** The cluster curve alone, with its hops (engines from the context). */
+export async function clusterOnly(context: ScenarioContext) {
+  const clients = new LoadClients();
+  try {
+    const { steps, hops } = await clusterCurve(context, clients, settingsFor(context.quick));
+    return { steps, hops };
+  } finally {
+    await clients.stop();
+  }
+}
 
 /** The embedded curve alone (no baseline, no cluster), e.g. to profile the server under load. */
 export async function embeddedOnly(context: ScenarioContext): Promise<StepResult[]> {
