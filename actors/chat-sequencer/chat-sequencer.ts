@@ -193,9 +193,12 @@ export class ChatSequencer implements ActorInstance<SequencerMessage, SequencerR
    * tail; resumes publication from the counter and indexing of what was read.
    */
   async activate(): Promise<void> {
-    // The marker goes first: if this process dies after writing messages, someone finds the chat to recover.
-    await this.holdMarker();
-    const counters = await this.options.messageStore.getCounters(this.options.chatId);
+    // The marker is stored before any message write (if this process dies after writing messages, someone
+    // finds the chat to recover); reads need not wait for it, so the counters are read meanwhile.
+    const [, counters] = await Promise.all([
+      this.holdMarker(),
+      this.options.messageStore.getCounters(this.options.chatId),
+    ]);
     const indexedThrough = counters?.indexedThrough ?? 0;
     this.memory.reset(indexedThrough);
     this.tail = indexedThrough;

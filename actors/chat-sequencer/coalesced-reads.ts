@@ -1,8 +1,9 @@
 /**
- * Reads of every sequencer of one node, coalesced: a key is sent at once when fewer than `maxInFlight` reads
- * are running, otherwise it waits for the next read, which carries every key queued meanwhile (one
- * BatchGetItem instead of one GetItem each). Each read starts after the keys it carries were asked for, so a
- * strongly consistent read sees every write that returned before its key was asked for.
+ * Reads of every sequencer of one node, coalesced: keys asked for in one turn of the event loop's microtask
+ * queue leave together (a sequencer asks for a whole batch's keys in one synchronous loop), at once when
+ * fewer than `maxInFlight` reads are running, otherwise with the next read, which carries every key queued
+ * meanwhile (one BatchGetItem instead of one GetItem each). Each read starts after the keys it carries were
+ * asked for, so a strongly consistent read sees every write that returned before its key was asked for.
  */
 interface Waiting<K, V> {
   readonly key: K;
@@ -13,6 +14,7 @@ interface Waiting<K, V> {
 export class CoalescedReads<K, V> {
   private queue: Waiting<K, V>[] = [];
   private inFlight = 0;
+  private pumpScheduled = false;
 
   constructor(
     /** Reads many keys at once; answers each key (in order of `keys`). */
@@ -25,7 +27,14 @@ export class CoalescedReads<K, V> {
   read(key: K): Promise<V> {
     return new Promise((resolve, reject) => {
       this.queue.push({ key, resolve, reject });
-      this.pump();
+      // Sent once the caller's synchronous loop is done: its first key must not leave alone, taking a slot
+      // the rest of its batch then waits for.
+      if (this.pumpScheduled) return;
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
     });
   }
 

@@ -3,6 +3,12 @@ import type { ChatId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { RingSnapshot, RingView } from "./ring-view.js";
 
+/**
+ * A refused call refreshes the ring only if the last read is at least this old: enough to answer a caller's
+ * retry (its first backoff is 25 ms) while a flood of misrouted calls costs at most 20 ring reads a second.
+ */
+export const REFUSAL_REFRESH_MIN_AGE_MS = 50;
+
 /** What the ingest node's actor host offers the handoff: its active actors, and passivation of one. */
 export interface HandoffHost {
   activeKeys(): string[];
@@ -43,11 +49,16 @@ export class ChatOwnership {
     });
   }
 
-  /** Throws NOT_OWNER unless this node owns the chat in its current ring. */
+  /**
+   * Throws NOT_OWNER unless this node owns the chat in its current ring. A refusal also refreshes this
+   * node's ring (at most every REFUSAL_REFRESH_MIN_AGE_MS): when a node joins, callers often learn the new
+   * ring before the new owner does, and without this it would refuse them until its next periodic refresh.
+   */
   check(chatId: ChatId): void {
     const snapshot = this.view.current();
     const owner = snapshot.ownerIdOf(chatId);
     if (owner === this.nodeId) return;
+    this.view.refreshIfOlderThan(REFUSAL_REFRESH_MIN_AGE_MS);
     throw new AppError("NOT_OWNER", `node ${this.nodeId} does not own chat ${chatId}`, {
       details: { ring_version: snapshot.version, ...(owner === undefined ? {} : { owner }) },
       public: false,

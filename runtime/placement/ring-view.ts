@@ -102,6 +102,19 @@ export class RingView {
     return this.inFlight;
   }
 
+  /**
+   * Starts a refresh in the background unless one is in flight or the snapshot is younger than `minAgeMs`;
+   * failures are logged. For a node that refuses a call: a caller with a newer ring is the first sign that
+   * this node's ring is behind, and the caller's retry should find it current, not a refresh period later.
+   */
+  refreshIfOlderThan(minAgeMs: number): void {
+    if (this.inFlight !== undefined) return;
+    if (this.options.clock.now() - this.snapshot.readAt < minAgeMs) return;
+    this.refresh().catch((error: unknown) =>
+      this.options.logger.warn({ err: error }, "ring refresh failed; keeping the last ring"),
+    );
+  }
+
   private async read(): Promise<RingSnapshot> {
     const [config, live] = await Promise.all([
       this.options.store.read(),

@@ -29,6 +29,12 @@ export interface RoutedIngestOptions {
   readonly connect?: (address: string) => IngestApi & { close(): void };
 }
 
+/** One persist in flight: the owner it is at now (undefined between attempts) and its settlement. */
+interface LaneCall {
+  address: string | undefined;
+  done: Promise<unknown>;
+}
+
 export const ROUTING_DEFAULTS = {
   budgetMs: 20_000,
   maxAttempts: 12,
@@ -48,6 +54,8 @@ export class RoutedIngestClient implements IngestApi {
   private readonly maxAttempts: number;
   private readonly connect: (address: string) => IngestApi & { close(): void };
   private closed = false;
+  /** Persists in flight per chat, in the order they were issued (see persist). */
+  private readonly lanes = new Map<ChatId, Set<LaneCall>>();
   /** Calls that needed more than one attempt, and the attempts they made: visible to tests and metrics. */
   readonly stats = { rerouted: 0, notOwner: 0, unavailable: 0 };
 
@@ -66,8 +74,41 @@ export class RoutedIngestClient implements IngestApi {
     });
   }
 
+  /**
+   * Persists keep their order per chat across an owner change. Both owners may accept writes for a moment
+   * (D2's conditional writes keep that safe), so a send routed to the new owner could otherwise be stored
+   * before an earlier one still in flight at the old owner, or waiting to retry: a send waits for every
+   * earlier send of its chat from this router that is not at the owner it is about to call.
+   */
   persist(request: PersistRequest): Promise<PersistResult> {
-    return this.route(request.chatId, (api) => api.persist(request));
+    const { chatId } = request;
+    let lane = this.lanes.get(chatId);
+    if (lane === undefined) {
+      lane = new Set();
+      this.lanes.set(chatId, lane);
+    }
+    const earlier = [...lane];
+    const call: LaneCall = { address: undefined, done: Promise.resolve() };
+    const result = this.route(chatId, async (api, address) => {
+      const elsewhere = earlier.filter((other) => other.address !== address && lane.has(other));
+      if (elsewhere.length > 0) await Promise.allSettled(elsewhere.map((other) => other.done));
+      call.address = address;
+      try {
+        return await api.persist(request);
+      } catch (error) {
+        // Between attempts a call is at no owner: later sends wait for it wherever they go.
+        call.address = undefined;
+        throw error;
+      }
+    });
+    call.done = result.finally(() => {
+      lane.delete(call);
+      if (lane.size === 0 && this.lanes.get(chatId) === lane) this.lanes.delete(chatId);
+    });
+    lane.add(call);
+    // The lane's copy must not surface a rejection the caller already handles.
+    call.done.catch(() => {});
+    return result;
   }
 
   sync(request: SyncRequest): Promise<SyncResult> {
@@ -84,7 +125,7 @@ export class RoutedIngestClient implements IngestApi {
     this.clients.clear();
   }
 
-  private async route<T>(chatId: ChatId, call: (api: IngestApi) => Promise<T>): Promise<T> {
+  private async route<T>(chatId: ChatId, call: (api: IngestApi, address: string) => Promise<T>): Promise<T> {
     const { clock, view } = this.options;
     const deadline = clock.now() + this.budgetMs;
     let snapshot = view.current();
@@ -97,7 +138,7 @@ export class RoutedIngestClient implements IngestApi {
         failure = new AppError("SERVICE_UNAVAILABLE", "no live ingest node owns this chat now");
       } else {
         try {
-          const result = await call(this.clientFor(owner.address));
+          const result = await call(this.clientFor(owner.address), owner.address);
           if (attempt > 1) this.stats.rerouted++;
           return result;
         } catch (error) {

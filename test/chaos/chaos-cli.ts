@@ -8,7 +8,7 @@ import { guardProcesses } from "../../deploy/local/process-guard.js";
 import { runChaos } from "./chaos.js";
 import { formatReport, reportJson } from "./report.js";
 
-const HELP = `Usage: npm run chaos -- [--quick] [--seed N] [--minutes M] [--users N] [--out FILE]
+const HELP = `Usage: npm run chaos -- [--quick] [--seed N] [--minutes M] [--users N] [--rate R] [--out FILE]
 
 Runs a local cluster (2 gateways, 4 ingest nodes, 2 fanout workers, chat management) on dynalite and on a
 Redis and a Kafka broker of its own, with hundreds of reference clients (test/harness) sending to direct and
@@ -32,6 +32,9 @@ Options:
   --seed N       reproduces a run's users, chats, workload and faults (default: time-based, printed)
   --minutes M    duration (default 10)
   --users N      clients (default 200)
+  --rate R       offered messages per second over all clients (default about 60 for 200 users); each client
+                 pauses users/R seconds on average between its sends, so a slow cluster offers less (the
+                 report gives the rate achieved)
   --out FILE     write the report as JSON (seed, acknowledged, faults, violations, violation_list, …)
 DYNAMODB_ENDPOINT names a DynamoDB (dynalite) to use; otherwise one is started in this process. Redis and
 Kafka are always the run's own (it restarts them); Kafka jars are cached in ${defaultCacheDir()}.`;
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     minutes: { type: "string" },
     users: { type: "string" },
+    rate: { type: "string" },
     out: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -53,10 +57,19 @@ if (values.help) {
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const minutes = Number(values.minutes ?? (values.quick ? "1" : "10"));
 const users = Number(values.users ?? (values.quick ? "40" : "200"));
-if (!Number.isInteger(seed) || !(minutes > 0) || !Number.isInteger(users) || users < 5) {
-  console.error("--seed must be an integer, --minutes positive, --users an integer >= 5");
+const rate = values.rate === undefined ? undefined : Number(values.rate);
+if (
+  !Number.isInteger(seed) ||
+  !(minutes > 0) ||
+  !Number.isInteger(users) ||
+  users < 5 ||
+  (rate !== undefined && !(rate > 0))
+) {
+  console.error("--seed must be an integer, --minutes positive, --users an integer >= 5, --rate positive");
   process.exit(2);
 }
+/** A client's pause between two sends, uniform in [0.5, 1.5] x its mean: users / rate seconds. */
+const meanPauseMs = rate === undefined ? undefined : (1_000 * users) / rate;
 const say = (line: string) => console.log(`[chaos] ${line}`);
 say(`seed ${seed} (rerun with --seed ${seed})`);
 const engines = await startEngines({
@@ -75,8 +88,9 @@ try {
     durationMs: minutes * 60_000,
     users,
     faultEveryMs: values.quick ? 4_000 : 10_000,
-    // About one message per client every 3.5 s: 200 clients offer ~60 msg/s, fanned out to 1–4 members each.
-    sendPauseMs: [1_000, 6_000],
+    // By default about one message per client every 3.5 s: 200 clients offer ~60 msg/s, fanned out to 1–4
+    // members each.
+    sendPauseMs: meanPauseMs === undefined ? [1_000, 6_000] : [meanPauseMs / 2, (meanPauseMs * 3) / 2],
     dynamodbEndpoint: engines.env.DYNAMODB_ENDPOINT ?? "",
     dataDir: mkdtempSync(join(tmpdir(), "chaos-")),
     progress: say,

@@ -9,6 +9,7 @@ export function formatReport(report: ChaosReport): string {
     ["chats", String(report.chats)],
     ["sent", String(report.sent)],
     ["acknowledged", String(report.acknowledged)],
+    ["acknowledged per second", (report.acknowledged / (report.durationMs / 1000)).toFixed(1)],
     ["not acknowledged in time", String(report.unacknowledged)],
     ["delivered live", String(report.deliveredLive)],
     ["recovered by sync", String(report.recoveredBySync)],
@@ -40,6 +41,7 @@ export function reportJson(report: ChaosReport): string {
     {
       seed: report.seed,
       acknowledged: report.acknowledged,
+      acknowledged_per_second: Number((report.acknowledged / (report.durationMs / 1000)).toFixed(1)),
       faults: report.faults,
       faults_not_injected: report.faultsNotInjected,
       fencing_conflicts: report.fencingConflicts,

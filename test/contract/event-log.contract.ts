@@ -120,6 +120,42 @@ export function describeEventLogContract(adapterName: string, makeLog: () => Pro
       }
     });
 
+    it("answers concurrent publishes, to several topics at once, with the offsets of their own records", async () => {
+      const topics = [await topicWith(4), await topicWith(3)];
+      // Callers publish at once, as a node's chats do: an adapter may carry them in one request.
+      const calls = Array.from({ length: 40 }, (_, call) => {
+        const topic = topics[call % 2] ?? "";
+        const key = `chat_${call % 7}`;
+        const values = Array.from({ length: 1 + (call % 3) }, (_, n) => `${topic}/${call}.${n}`);
+        return {
+          topic,
+          values,
+          published: log().publish(
+            topic,
+            values.map((value) => record(key, value)),
+          ),
+        };
+      });
+      const written = new Map<string, string>();
+      for (const call of calls) {
+        const published = await call.published;
+        expect(published).toHaveLength(call.values.length);
+        published.forEach((entry, n) => {
+          expect(entry.topic).toBe(call.topic);
+          written.set(`${entry.topic}/${entry.partition}@${entry.offset}`, call.values[n] ?? "");
+        });
+      }
+      expect(written.size).toBe(calls.reduce((sum, call) => sum + call.values.length, 0));
+      const seen = new Deliveries();
+      await subscribe({ groupId: uniqueName("g-"), topics, fromBeginning: true, handle: seen.handler() });
+      await waitFor(() => seen.handled.length >= written.size, { ...WAIT, what: `${written.size} records` });
+      for (const consumed of seen.handled) {
+        expect(text(consumed.value)).toBe(
+          written.get(`${consumed.topic}/${consumed.partition}@${consumed.offset}`),
+        );
+      }
+    });
+
     it("creates missing topics, leaves existing ones as they are, and reports their partition counts", async () => {
       const [a, b] = [uniqueName("evlog-"), uniqueName("evlog-")];
       await log().ensureTopics([{ name: a, partitions: 3 }]);

@@ -149,6 +149,65 @@ describe.skipIf(!dynamodb)("a stale ring", () => {
     }
   }, 60_000);
 
+  it("a router keeps one chat's sends in order when the chat's owner changes under them", async () => {
+    const sender = fixture.ids.user();
+    const chatId = await fixture.chatWith([sender, fixture.ids.user()]);
+    // The router starts on version 1 (node A, which still accepts: its own ring is stale too).
+    const version1 = new MemoryRingStore(fixture.clock);
+    await version1.write(0, [{ nodeId: "node-a", weight: 100, state: "active" }]);
+    const routerStore = new SwitchableRingStore(version1);
+    const routerView = new RingView({
+      store: routerStore,
+      nodes: registry,
+      clock: fixture.clock,
+      logger,
+      refreshMs: 1_000,
+    });
+    await routerView.refresh();
+    // Node A is slow: the first send waits at A until released.
+    let release: () => void = () => {};
+    const atA = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowA: IngestApi = {
+      persist: async (request) => {
+        await atA;
+        return nodeA.persist(request);
+      },
+      sync: (request) => nodeA.sync(request),
+      ack: (request) => nodeA.ack(request),
+    };
+    const router = new RoutedIngestClient({
+      view: routerView,
+      clock: fixture.clock,
+      logger,
+      connect: (address) => Object.assign(address === "node-a" ? slowA : nodeB, { close: () => {} }),
+    });
+    const send = (content: string) =>
+      router.persist({
+        chatId,
+        senderId: sender,
+        clientMessageId: randomUUID(),
+        content,
+        contentType: "text/plain",
+      });
+    const first = send("first");
+    // The router learns version 2 (node B) while the first send is still at A.
+    routerStore.target = trueStore;
+    await routerView.refresh();
+    let secondSettled = false;
+    const second = send("second").finally(() => {
+      secondSettled = true;
+    });
+    // Unordered, the second send would be stored by B now; ordered, it waits for the first.
+    await waitFor(() => secondSettled, { timeoutMs: 500, what: "the second send" }).catch(() => {});
+    release();
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.sequence).toBeLessThan(two.sequence);
+    const stored = await fixture.messageStore.readMessages(chatId, { limit: 10, order: "asc" });
+    expect(stored.map((message) => message.content)).toEqual(["first", "second"]);
+  }, 30_000);
+
   it("once the stale node learns the ring, it hands its actors off and refuses with NOT_OWNER and the version", async () => {
     expect(ownershipA.status().activeActors).toBeGreaterThan(0);
     const chatId = fixture.ids.chat();

@@ -19,21 +19,26 @@ import type { StoredMessage } from "../../../runtime/ports/message-store.js";
 import { uniqueName } from "../../support/engines.js";
 import { LoadClients } from "../load/clients.js";
 import type { Target } from "../load/protocol.js";
-import { round, sleep } from "../load/stats.js";
+import { type LatencySummary, round, sleep, wallNow } from "../load/stats.js";
 import { clock, contentOf, ids, listen } from "../load/systems.js";
 import { figure, type Scenario, type ScenarioContext, type ScenarioResult } from "../scenario.js";
 
 /**
  * The connection plane against a bare `ws` server on this machine, in the same run:
  *   - idle memory per connection in the server process (JS heap without machine code, plus external
- *     buffers, after GC), target <= 1.5x bare ws;
+ *     buffers, after GC) at 10,000 connections (1,000 with --quick), target <= 1.5x bare ws;
  *   - connect rate: WebSocket handshakes per second, 50 at a time (the gateway's include the JWT check and
  *     the routing entry), no target;
- *   - push throughput to N connections: gateway.api.deliver vs a bare ws send of the same frame text,
- *     target >= 50% of bare ws.
+ *   - a push to every connection: once the memory of an idle round is read, one message pushed to every
+ *     idle connection at once (gateway.api.deliver vs a bare ws send of the same frame text); latency per
+ *     connection from just before the push call here to its receipt in the client process, p50/p99/max,
+ *     no target (reported only);
+ *   - push throughput to 1,000 connections (200 with --quick): gateway.api.deliver vs a bare ws send of the
+ *     same frame text, target >= 50% of bare ws.
  * The gateway is createGateway with the SystemClock; routing in Redis when the engines name one (a gateway
  * process of the cluster), else the embedded mode's in-memory registry. Clients run in a child process, so
- * this process measures only the server. Each system is measured twice, alternating, and averaged.
+ * this process measures only the server. Each system is measured twice, alternating, and averaged (the
+ * push to every connection: p50 and p99 averaged, max the larger of the two).
  */
 
 const TARGET_MEMORY_RATIO = 1.5;
@@ -161,6 +166,60 @@ interface IdleSample {
   readonly heapBytes: number;
   readonly rssBytes: number;
   readonly connectsPerSecond: number;
+  /** The push to every connection, read after the memory. */
+  readonly pushAll: PushAllSample;
+}
+
+interface PushAllSample extends LatencySummary {
+  /** How long the push call itself took in this process (the sends to every socket, or their queueing). */
+  readonly callMs: number;
+  /** Latency of the first receipt. */
+  readonly firstMs: number;
+}
+
+/** `count` messages of one new chat, sequences 1..count, each with 90 bytes of content. */
+function messagesOf(count: number): StoredMessage[] {
+  const chatId = ids.chat();
+  const senderId = ids.user();
+  const content = contentOf(90);
+  return Array.from({ length: count }, (_, i) => ({
+    chatId: chatId as ChatId,
+    sequence: (i + 1) as Sequence,
+    messageId: ids.message() as MessageId,
+    senderId,
+    clientMessageId: `c-${i}`,
+    content,
+    contentType: "text/plain",
+    createdAt: Date.now(),
+  }));
+}
+
+/**
+ * One message pushed to every connection of the system at once. Each connection's latency runs from just
+ * before the push call in this process to the frame's receipt in the client process (the keyed record mode:
+ * the receive time under `chat_id#sequence`), both on the wall clock of `wallNow`. The client process reads
+ * the frames one after another, so the tail includes its own turn through all of them, for either system.
+ */
+async function pushToAll(system: System, clients: LoadClients, count: number): Promise<PushAllSample> {
+  const [message] = messagesOf(1) as [StoredMessage];
+  const key = `${message.chatId}#${message.sequence}`;
+  const arrived = clients.expect(count, 60_000);
+  const sentAt = wallNow();
+  system.push([message]);
+  const callMs = wallNow() - sentAt;
+  const frames = await arrived;
+  const receipts = await clients.latencies({ [key]: sentAt });
+  if (!frames.complete || receipts.matched !== count || receipts.unmatched > 0) {
+    throw new Error(
+      `${system.name}: a push to every connection reached ${receipts.matched} of ${count} connections ` +
+        `(${frames.received} frames in all, ${receipts.unmatched} of other messages)`,
+    );
+  }
+  return {
+    ...receipts.latencies,
+    callMs: round(callMs, 2),
+    firstMs: round(receipts.firstReceiveAt - sentAt, 2),
+  };
 }
 
 async function idle(
@@ -176,20 +235,25 @@ async function idle(
     // clients must not allocate here between the two readings, or the bench's own strings count as the server's.
     const targets = JSON.parse(JSON.stringify(await system.targets(count))) as Target[];
     const before = await settledMemory(gc);
+    // Keyed: the client process notes when each push arrives, for the push to every connection after the
+    // memory reading. Idle connections receive nothing before it, and the recording lives in the client
+    // process, so the server's memory is the same as with a plain count.
     const connected = await clients.connect("idle", targets, {
       waitFirstFrame: system.waitFirstFrame,
-      record: "count",
+      record: "keyed",
     });
     if (connected.failed > 0) throw new Error(`${system.name}: ${connected.failed} connections failed`);
     await sleep(500);
     const after = await settledMemory(gc);
+    const pushAll = await pushToAll(system, clients, count);
     const sample = {
       heapBytes: (after.heap - before.heap) / count,
       rssBytes: (after.rss - before.rss) / count,
       connectsPerSecond: (count * 1000) / connected.elapsedMs,
+      pushAll,
     };
     context.progress(
-      `  ${system.name}: ${count} idle connections, ${round(sample.heapBytes / 1024, 2)} KiB heap+external, ${round(sample.rssBytes / 1024, 2)} KiB RSS each; ${round(sample.connectsPerSecond, 0)} connects/s`,
+      `  ${system.name}: ${count} idle connections, ${round(sample.heapBytes / 1024, 2)} KiB heap+external, ${round(sample.rssBytes / 1024, 2)} KiB RSS each; ${round(sample.connectsPerSecond, 0)} connects/s; push to all (call ${pushAll.callMs} ms) first ${pushAll.firstMs} p50 ${pushAll.p50Ms} p99 ${pushAll.p99Ms} max ${pushAll.maxMs} ms`,
     );
     return sample;
   } finally {
@@ -211,19 +275,7 @@ async function pushThroughput(
       waitFirstFrame: system.waitFirstFrame,
       record: "count",
     });
-    const chatId = ids.chat();
-    const senderId = ids.user();
-    const content = contentOf(90);
-    const batch: StoredMessage[] = Array.from({ length: messages }, (_, i) => ({
-      chatId: chatId as ChatId,
-      sequence: (i + 1) as Sequence,
-      messageId: ids.message() as MessageId,
-      senderId,
-      clientMessageId: `c-${i}`,
-      content,
-      contentType: "text/plain",
-      createdAt: Date.now(),
-    }));
+    const batch = messagesOf(messages);
     const received = clients.expect(count * messages, 60_000);
     const started = performance.now();
     system.push(batch);
@@ -246,21 +298,25 @@ const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / 
 
 export const scenario: Scenario = {
   name: "connections",
-  title: "Connections: memory per idle connection, connect rate and push throughput vs a bare ws server",
+  title:
+    "Connections: memory per idle connection, connect rate, a push to every connection and push throughput vs a bare ws server",
   // Routing entries in Redis, as a gateway of the cluster keeps them.
   engines: ["redis"],
   async run(context: ScenarioContext): Promise<ScenarioResult> {
     const gc = collector();
     const redisUrl = context.env.REDIS_URL || undefined;
     const gateway = () => gatewaySystem(redisUrl);
-    const idleConnections = context.quick ? 500 : 2_000;
+    const idleConnections = context.quick ? 1_000 : 10_000;
     const pushConnections = context.quick ? 200 : 1_000;
     const pushMessages = context.quick ? 50 : 200;
     const clients = new LoadClients();
     try {
-      context.progress(`idle connections (${idleConnections}, each system twice, alternating)`);
+      context.progress(
+        `idle connections and a push to every one (${idleConnections}, each system twice, alternating)`,
+      );
       // Warm-up rounds of the full size, not counted: one-time allocations (compiled code and its metadata,
-      // caches, grown tables) are not per connection.
+      // caches, grown tables) are not per connection. Six rounds of 10,000 take about three minutes on a
+      // loaded 2-CPU machine, short enough to keep the warm-ups full-size.
       await idle(context, bareSystem, clients, idleConnections, gc);
       await idle(context, gateway, clients, idleConnections, gc);
       const bare = [await idle(context, bareSystem, clients, idleConnections, gc)];
@@ -278,6 +334,7 @@ export const scenario: Scenario = {
 
       const heap = mean(gw.map((s) => s.heapBytes));
       const bareHeap = mean(bare.map((s) => s.heapBytes));
+      const pushAllLabel = `bare ws send of the same frame text to each of the ${idleConnections} sockets`;
       return {
         figures: [
           figure({
@@ -306,6 +363,30 @@ export const scenario: Scenario = {
             target: null,
           }),
           figure({
+            name: "connections.push_all.p50",
+            value: round(mean(gw.map((s) => s.pushAll.p50Ms)), 2),
+            unit: "ms",
+            baseline: round(mean(bare.map((s) => s.pushAll.p50Ms)), 2),
+            baselineLabel: pushAllLabel,
+            target: null,
+          }),
+          figure({
+            name: "connections.push_all.p99",
+            value: round(mean(gw.map((s) => s.pushAll.p99Ms)), 2),
+            unit: "ms",
+            baseline: round(mean(bare.map((s) => s.pushAll.p99Ms)), 2),
+            baselineLabel: pushAllLabel,
+            target: null,
+          }),
+          figure({
+            name: "connections.push_all.max",
+            value: Math.max(...gw.map((s) => s.pushAll.maxMs)),
+            unit: "ms",
+            baseline: Math.max(...bare.map((s) => s.pushAll.maxMs)),
+            baselineLabel: pushAllLabel,
+            target: null,
+          }),
+          figure({
             name: "connections.push_throughput",
             value: round(mean(gwRates), 0),
             unit: "pushes/s",
@@ -317,6 +398,10 @@ export const scenario: Scenario = {
         ],
         details: {
           idleConnections,
+          // One message to every idle connection, once per round; p50 and p99 are the rounds' mean, max the
+          // larger of the two.
+          pushAllConnections: idleConnections,
+          pushAllMessages: 1,
           pushConnections,
           pushMessages,
           routing: redisUrl === undefined ? "in-memory registry (embedded)" : "Redis (cluster gateway)",

@@ -17,7 +17,7 @@ const name = args.find((arg) => !arg.startsWith("--"));
 const load = name === undefined ? undefined : SCENARIOS[name];
 if (load === undefined || args.includes("--help")) {
   console.error(
-    `Usage: node --import tsx test/bench/scenarios/run-one.ts <${Object.keys(SCENARIOS).join("|")}> [--quick] [--embedded-only]`,
+    `Usage: node --import tsx test/bench/scenarios/run-one.ts <${Object.keys(SCENARIOS).join("|")}> [--quick] [--embedded-only | --cluster-only]`,
   );
   process.exit(name === undefined || args.includes("--help") ? 0 : 2);
 }
@@ -33,8 +33,12 @@ const context = {
   progress: (line: string) => console.error(`[${scenario.name} ${process.hrtime.bigint() / 1000n}] ${line}`),
 };
 // --embedded-only (end-to-end): the embedded curve alone, e.g. under `node --cpu-prof` to profile the server.
+// --cluster-only (end-to-end): the cluster curve and its hops alone.
+const endToEnd = name === "end-to-end" ? await import("./end-to-end.js") : undefined;
 const result =
-  name === "end-to-end" && args.includes("--embedded-only")
-    ? await (await import("./end-to-end.js")).embeddedOnly(context)
-    : await scenario.run(context);
+  endToEnd !== undefined && args.includes("--embedded-only")
+    ? await endToEnd.embeddedOnly(context)
+    : endToEnd !== undefined && args.includes("--cluster-only")
+      ? await endToEnd.clusterOnly(context)
+      : await scenario.run(context);
 console.log(JSON.stringify(result, null, 2));
