@@ -134,6 +134,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     HOST: host,
     INTERNAL_HOST: host,
     DEV_MODE: "true",
+    // The entry proxy (on this host) adds X-Forwarded-For; per-IP limits count the address it names.
+    TRUSTED_PROXIES: "127.0.0.1/32",
     // Internal gRPC authenticated as in production, so that every call path of the cluster carries the token.
     INTERNAL_GRPC_TOKEN: randomBytes(24).toString("hex"),
     LOG_LEVEL: "info",

@@ -242,6 +242,8 @@ describe("docker-compose.yaml", () => {
     for (const [name, service] of roleServices) {
       const env = envOf(service);
       expect(env.DEV_MODE, name).toBe("false");
+      // Behind the entry every request comes from its address: the per-IP limits need it trusted.
+      expect(env.TRUSTED_PROXIES, name).toBeTruthy();
       // As the entry point and the platform read them: each *_FILE names a mounted secret of this service.
       const resolved: Record<string, string> = {};
       for (const [key, value] of Object.entries(env)) {

@@ -272,6 +272,8 @@ function checkManifests(objects: K8sObject[]) {
     // Only the public listener is a backend: never the internal port, whatever the path.
     for (const entry of paths) expect(entry.backend.service.port, entry.path).toEqual({ name: "http" });
     expect(ingress?.spec.defaultBackend, "unrouted paths get the controller's 404").toBeUndefined();
+    // Behind the controller every request comes from its pods: the per-IP limits need them trusted.
+    expect(named(objects, "ConfigMap", "messaging-config")?.data.TRUSTED_PROXIES).toBeTruthy();
   });
 
   it("serves the operator API, inspector and metrics on an internal port of its own, which no Ingress names", () => {

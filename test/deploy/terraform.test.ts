@@ -312,7 +312,9 @@ describe("Terraform ECS services", () => {
 
   it("starts every role in production mode with each setting runtime/production-requirements.ts asks of it", async () => {
     const { PRODUCTION_REQUIREMENTS } = await import("../../runtime/production-requirements.js");
+    // TRUSTED_PROXIES: behind the ALB every request comes from its address; the per-IP limits need it trusted.
     expect(platform().locals.common_env).toMatchObject({ DEV_MODE: "false" });
+    expect(platform().locals.common_env.TRUSTED_PROXIES).toContain("var.vpc_cidr");
     for (const [name, body] of services()) {
       const env = environmentOf(body);
       const secrets = secretsOf(body);

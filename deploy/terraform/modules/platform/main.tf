@@ -93,13 +93,15 @@ locals {
   # with the task role's credentials. Production mode: every process refuses to start without its secrets.
   # The internal listener binds to every interface of the task; only the operations group reaches it.
   common_env = {
-    HOST                   = "auto"
-    PORT                   = tostring(local.http_port)
-    INTERNAL_HOST          = "0.0.0.0"
-    INTERNAL_PORT          = tostring(local.internal_port)
-    GRPC_PORT              = tostring(local.grpc_port)
-    LOG_LEVEL              = var.log_level
-    DEV_MODE               = "false"
+    HOST          = "auto"
+    PORT          = tostring(local.http_port)
+    INTERNAL_HOST = "0.0.0.0"
+    INTERNAL_PORT = tostring(local.internal_port)
+    GRPC_PORT     = tostring(local.grpc_port)
+    LOG_LEVEL     = var.log_level
+    DEV_MODE      = "false"
+    # The ALB lives in the VPC: its X-Forwarded-For names the client, so per-IP limits count clients.
+    TRUSTED_PROXIES        = var.vpc_cidr
     AWS_REGION             = var.region
     TABLE_PREFIX           = var.table_prefix
     KAFKA_BROKERS          = module.msk.bootstrap_brokers
