@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +12,7 @@ import { type LocalCluster, startLocalCluster } from "../../../deploy/local/clus
 import { encodeFrame } from "../../../gateway/server-frames.js";
 import { DynamoChatStore } from "../../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../../runtime/adapters/dynamodb/client.js";
+import { DynamoSessionStore } from "../../../runtime/adapters/dynamodb/session-store.js";
 import { deleteTables } from "../../../runtime/adapters/dynamodb/tables.js";
 import { SystemClock } from "../../../runtime/clock.js";
 import { loadConfig } from "../../../runtime/config.js";
@@ -19,6 +20,7 @@ import { type ChatId, IdFactory, type MessageId, type SessionId, type UserId } f
 import { createLogger } from "../../../runtime/logger.js";
 import { type RunningPlatform, startPlatform } from "../../../runtime/platform.js";
 import type { ChatStore } from "../../../runtime/ports/chat-store.js";
+import type { SessionStore } from "../../../runtime/ports/session-store.js";
 import { createActiveChat } from "../../support/chats.js";
 import { uniqueName } from "../../support/engines.js";
 import type { Target } from "./protocol.js";
@@ -47,6 +49,10 @@ export interface PlatformUnderTest {
 }
 
 /** Access tokens signed by the key the platform's chat management loads (JWT_PRIVATE_KEY_FILE). */
+/**
+ * Access tokens for the load's users, each on a session of its own stored where the platform keeps sessions:
+ * the gateway's handshake refuses a token whose session does not exist (a revoked one).
+ */
 async function tokenMint(dataDir: string) {
   const pem = generateKeyPairSync("rsa", { modulusLength: 2048 })
     .privateKey.export({ format: "pem", type: "pkcs8" })
@@ -54,18 +60,38 @@ async function tokenMint(dataDir: string) {
   const file = join(dataDir, "jwt-signing-key.pem");
   writeFileSync(file, pem, { mode: 0o600 });
   const tokens = new AccessTokens(await signingKeyFromPem(pem), clock, ids, 3600);
-  const session = `sess_${ids.ulid()}` as SessionId;
+  const sessionOf = async (sessions: SessionStore, userId: UserId, deviceId: string) => {
+    const now = clock.now();
+    const sessionId = `sess_${ids.ulid()}` as SessionId;
+    await sessions.createSession({
+      sessionId,
+      userId,
+      deviceId,
+      refreshTokenHash: randomBytes(16).toString("hex"),
+      previousTokenHashes: [],
+      tokenFamily: ids.ulid(),
+      tokenGeneration: 1,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: now + 24 * 3_600_000,
+    });
+    return sessionId;
+  };
   return {
     file,
-    targets: (urls: readonly string[], users: readonly UserId[], offset = 0) =>
+    targets: (sessions: SessionStore, urls: readonly string[], users: readonly UserId[], offset = 0) =>
       Promise.all(
-        users.map(async (userId, index) => ({
-          url: urls[(index + offset) % urls.length] as string,
-          headers: {
-            authorization: `Bearer ${(await tokens.mint(userId, session)).token}`,
-            "x-device-id": `bench-${index + offset}`,
-          },
-        })),
+        users.map(async (userId, index) => {
+          const deviceId = `bench-${index + offset}`;
+          const session = await sessionOf(sessions, userId, deviceId);
+          return {
+            url: urls[(index + offset) % urls.length] as string,
+            headers: {
+              authorization: `Bearer ${(await tokens.mint(userId, session)).token}`,
+              "x-device-id": deviceId,
+            },
+          };
+        }),
       ),
   };
 }
@@ -116,7 +142,8 @@ export async function startEmbedded(
     label: "embedded",
     gatewayUrls: [url],
     embedded: platform,
-    targets: (users, offset) => mint.targets([url], users, offset),
+    targets: (users, offset) =>
+      mint.targets(platform.adapters.chatManagement.sessionStore, [url], users, offset),
     chat: (members) => createActiveChat(platform.adapters.chatStore, { ids, clock }, members, "bench"),
     settings: {
       mode: "embedded (all roles in the bench process, in-process event log, in-memory routing)",
@@ -183,11 +210,12 @@ export async function startCluster(
     .map((node) => `ws://127.0.0.1:${node.httpPort}/v1/ws`);
   const dynamo = createDynamoClient({ endpoint: DYNAMODB_ENDPOINT, region: "us-east-1" });
   const chatStore: ChatStore = new DynamoChatStore({ client: dynamo, tablePrefix, clock });
+  const sessions = new DynamoSessionStore({ client: dynamo, tablePrefix, clock });
   return {
     label: "cluster",
     gatewayUrls: urls,
     embedded: undefined,
-    targets: (users, offset) => mint.targets(urls, users, offset),
+    targets: (users, offset) => mint.targets(sessions, urls, users, offset),
     chat: (members) => createActiveChat(chatStore, { ids, clock }, members, "bench"),
     settings: { mode: "cluster (one process per role)", shape, env: extraEnv },
     stop: async () => {
