@@ -349,6 +349,13 @@ export class Connection implements ConnectionEffects {
       this.control(frame);
       return;
     }
+    // Nothing pushed yet and nothing waiting in the socket: the frame goes straight out, and an idle
+    // connection (its first frame is a reply) never pays for a buffer. A client that stops reading fills the
+    // socket first; from then on its replies go through the buffer and its limits.
+    if (this.buffer === undefined && socket.bufferedAmount === 0) {
+      socket.send(encodeFrame(frame, this.options.clock.now()));
+      return;
+    }
     const buffer = this.outboundBuffer();
     if (buffer === undefined) return;
     // Only the hard limit is judged here: a sync page alone may exceed the warning level while a reading
