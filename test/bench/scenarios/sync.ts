@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BatchWriteItemCommand, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import WebSocket from "ws";
+import { INGEST_DEFAULTS } from "../../../actors/chat-sequencer/ingest-service.js";
 import { createDynamoClient } from "../../../runtime/adapters/dynamodb/client.js";
 import { type DynaliteServer, startDynalite } from "../../../runtime/adapters/dynamodb/dynalite-server.js";
 import type { Item } from "../../../runtime/adapters/dynamodb/item-codec.js";
-import { encodeMessage } from "../../../runtime/adapters/dynamodb/message-items.js";
+import { decodeBlock, encodeBlock } from "../../../runtime/adapters/dynamodb/message-items.js";
 import { deleteTables, tableName } from "../../../runtime/adapters/dynamodb/tables.js";
 import { SystemClock } from "../../../runtime/clock.js";
 import { loadConfig } from "../../../runtime/config.js";
@@ -31,11 +32,14 @@ import { type Figure, figure, type Scenario, type ScenarioContext } from "../sce
  * wall-clock rate also contains the waits the 5/s limit imposes, which cap it at 5 x 500 = 2,500 messages/s.
  */
 
-const TARGET_MSG_PER_S = 20_000;
+/** Served at least this share of the raw paged Query rate of the same blocks. */
+const TARGET_RATIO = 0.8;
 const PAGE = SYNC_MAX_LIMIT;
 /** Protocol §11: `sync_request` 5/s per connection (gateway/limits.ts); a client that sends more is refused. */
 const SYNC_REQUESTS_PER_SECOND = 5;
 const SEED_BATCH = 25; // BatchWriteItem's maximum
+/** Messages per block, as the sequencer writes them by default (INGEST_DEFAULTS.blockMaxMessages). */
+const BLOCK_MESSAGES = INGEST_DEFAULTS.blockMaxMessages;
 const SEED_IN_FLIGHT = 8;
 const CONTENT =
   "The quick brown fox jumps over the lazy dog, then sends a picture of it to the whole group. ".repeat(2);
@@ -124,7 +128,10 @@ export class ProtocolClient {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const phone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
 
-/** Writes the backlog in the message store's own item encoding, `SEED_BATCH` items per request. */
+/**
+ * Writes the backlog as the sequencer stores it (D16): blocks of BLOCK_MESSAGES messages in the message store's
+ * own item encoding, `SEED_BATCH` blocks per BatchWriteItem.
+ */
 async function seed(
   client: DynamoDBClient,
   table: string,
@@ -134,36 +141,47 @@ async function seed(
   progress: (line: string) => void,
 ): Promise<void> {
   const ids = new IdFactory(new SystemClock());
-  const batches = Math.ceil(count / SEED_BATCH);
+  const blocks = Math.ceil(count / BLOCK_MESSAGES);
+  const batches = Math.ceil(blocks / SEED_BATCH);
   let next = 0;
   let written = 0;
   const ticker = setInterval(() => progress(`  seeding: ${written} of ${count}`), 2_000);
+  const blockAt = (block: number) => {
+    const first = block * BLOCK_MESSAGES + 1;
+    const messages = Array.from({ length: Math.min(BLOCK_MESSAGES, count - first + 1) }, (_, i) => ({
+      chatId,
+      sequence: (first + i) as Sequence,
+      messageId: ids.message(),
+      senderId,
+      clientMessageId: randomUUID(),
+      content: CONTENT,
+      contentType: "text/plain" as const,
+      createdAt: Date.now(),
+    }));
+    return { PutRequest: { Item: encodeBlock(chatId, messages) }, messages: messages.length };
+  };
   try {
     await Promise.all(
       Array.from({ length: SEED_IN_FLIGHT }, async () => {
         for (let batch = next++; batch < batches; batch = next++) {
-          const first = batch * SEED_BATCH + 1;
-          let requests = Array.from({ length: Math.min(SEED_BATCH, count - first + 1) }, (_, i) => ({
-            PutRequest: {
-              Item: encodeMessage({
-                chatId,
-                sequence: (first + i) as Sequence,
-                messageId: ids.message(),
-                senderId,
-                clientMessageId: randomUUID(),
-                content: CONTENT,
-                contentType: "text/plain",
-                createdAt: Date.now(),
-              }),
-            },
-          }));
+          const first = batch * SEED_BATCH;
+          let requests = Array.from({ length: Math.min(SEED_BATCH, blocks - first) }, (_, i) =>
+            blockAt(first + i),
+          );
           // Unprocessed items (throttling) are written again until none is left.
           for (let attempt = 0; requests.length > 0; attempt++) {
             if (attempt > 20) throw new Error("seeding: BatchWriteItem keeps leaving items unprocessed");
-            const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-            const left = out.UnprocessedItems?.[table] ?? [];
-            written += requests.length - left.length;
-            requests = left as typeof requests;
+            const out = await client.send(
+              new BatchWriteItemCommand({
+                RequestItems: { [table]: requests.map(({ PutRequest }) => ({ PutRequest })) },
+              }),
+            );
+            const left = new Set(
+              (out.UnprocessedItems?.[table] ?? []).map((r) => r.PutRequest?.Item?.sequence?.N),
+            );
+            const done = requests.filter((r) => !left.has(r.PutRequest.Item.sequence?.N));
+            written += done.reduce((sum, r) => sum + r.messages, 0);
+            requests = requests.filter((r) => left.has(r.PutRequest.Item.sequence?.N));
             if (requests.length > 0) await sleep(20 * (attempt + 1));
           }
         }
@@ -188,15 +206,17 @@ async function rawPagedQuery(client: DynamoDBClient, table: string, chatId: Chat
         KeyConditionExpression: "#chat_id = :chat AND #sequence > :after",
         ExpressionAttributeNames: { "#chat_id": "chat_id", "#sequence": "sequence" },
         ExpressionAttributeValues: { ":chat": { S: chatId }, ":after": { N: String(after) } },
-        Limit: PAGE,
+        Limit: PAGE / BLOCK_MESSAGES,
         ConsistentRead: true,
       }),
     );
     pageMs.push(performance.now() - t);
     const items: Item[] = out.Items ?? [];
     if (items.length === 0) break;
-    count += items.length;
-    after = Number(items.at(-1)?.sequence?.N);
+    // Each item is a block: its messages are decoded, as the store's reads do.
+    const blocks = items.map(decodeBlock);
+    count += blocks.reduce((sum, block) => sum + block.messages.length, 0);
+    after = blocks.at(-1)?.lastSequence ?? after;
   }
   if (count !== expected) throw new Error(`raw query read ${count} messages, expected ${expected}`);
   const elapsedMs = performance.now() - t0;
@@ -319,7 +339,7 @@ async function run(context: ScenarioContext) {
     ).chat_id as ChatId;
 
     say(
-      `seeding ${backlog.toLocaleString("en-US")} messages into one chat (BatchWriteItem, ${SEED_BATCH} per request)`,
+      `seeding ${backlog.toLocaleString("en-US")} messages into one chat (blocks of ${BLOCK_MESSAGES}, BatchWriteItem, ${SEED_BATCH} blocks per request)`,
     );
     const seedStart = performance.now();
     await seed(raw, table, chatId, bob.userId as UserId, backlog, say);
@@ -329,6 +349,9 @@ async function run(context: ScenarioContext) {
       highWater: backlog,
       publishedThrough: backlog,
     });
+    // And indexed_through: activation reads only the blocks above it. The chat never gets a send in this
+    // scenario, so its index (which only answers retries) is not written.
+    await platform.adapters.messageStore.compareAndSetIndexedThrough(chatId, 0, backlog);
     const seedMs = performance.now() - seedStart;
     say(`seeded in ${(seedMs / 1000).toFixed(1)} s (${Math.round((backlog * 1000) / seedMs)} msg/s)`);
 
@@ -362,8 +385,8 @@ async function run(context: ScenarioContext) {
         unit: "msg/s",
         baseline: round(rawRate),
         baselineLabel: rawLabel,
-        target: `>= ${TARGET_MSG_PER_S} msg/s`,
-        met: served >= TARGET_MSG_PER_S,
+        target: `>= ${TARGET_RATIO} x baseline`,
+        met: served >= TARGET_RATIO * rawRate,
       }),
       figure({
         name: "sync.catch_up.client_wall_clock",
@@ -413,7 +436,7 @@ async function run(context: ScenarioContext) {
         protocolCapMsgPerS: SYNC_REQUESTS_PER_SECOND * PAGE,
         rawQueryMsgPerSBeforeAfter: [round(rawBefore.rate), round(rawAfter.rate)],
         dynamodb: external ?? "dynalite in this process, in memory",
-        seeding: `BatchWriteItem of the message store's item encoding, ${SEED_BATCH} per request, ${SEED_IN_FLIGHT} in flight; counters raised to the tail`,
+        seeding: `blocks of ${BLOCK_MESSAGES} messages in the message store's item encoding, BatchWriteItem of ${SEED_BATCH} blocks, ${SEED_IN_FLIGHT} in flight; counters and indexed_through raised to the tail`,
       },
     };
   } finally {
