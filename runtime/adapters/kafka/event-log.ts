@@ -53,6 +53,13 @@ interface QueuedPublish {
  */
 const MAX_RECORDS_PER_REQUEST = 1_000;
 const MAX_BYTES_PER_REQUEST = 512 * 1024;
+/**
+ * Partitions whose batches one consumer handles at once (each partition's records still one batch at a time,
+ * in order). kafkajs's default is one for the whole consumer: a fanout worker then delivered one partition's
+ * batch while every other partition's records waited, which made the broker-to-fanout hop's p99 100 ms at a p50
+ * of 2 ms (cluster, 100 msg/s).
+ */
+const PARTITIONS_CONSUMED_CONCURRENTLY = 8;
 const DEFAULT_HANDLER_RETRY_DELAY_MS = 500;
 const DEFAULT_MAX_WAIT_TIME_MS = 500;
 /** kafkajs errors that mean "no broker answered" rather than "a broker said no". */
@@ -408,6 +415,7 @@ class KafkaSubscription implements Subscription {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, pause, isRunning, isStale }) => {
         // Stopping, or a seek is pending: this batch is not ours to handle any more.
         if (!isRunning() || isStale()) return;
