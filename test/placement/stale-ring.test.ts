@@ -90,6 +90,22 @@ describe.skipIf(!dynamodb)("a stale ring", () => {
 
   afterAll(() => fixture?.cleanup(), 60_000);
 
+  /** A router's ring, read at version 1 (node A owns every chat); point its store at trueStore to move on. */
+  const routerOnVersion1 = async () => {
+    const version1 = new MemoryRingStore(fixture.clock);
+    await version1.write(0, [{ nodeId: "node-a", weight: 100, state: "active" }]);
+    const routerStore = new SwitchableRingStore(version1);
+    const routerView = new RingView({
+      store: routerStore,
+      nodes: registry,
+      clock: fixture.clock,
+      logger,
+      refreshMs: 1_000,
+    });
+    await routerView.refresh();
+    return { routerStore, routerView };
+  };
+
   it("both owners accept writes, yet every sequence and every client_message_id is stored once", async () => {
     expect(staleView.current().ownerIdOf("chat_any")).toBe("node-a");
     expect(freshView.current().ownerIdOf("chat_any")).toBe("node-b");
@@ -153,17 +169,7 @@ describe.skipIf(!dynamodb)("a stale ring", () => {
     const sender = fixture.ids.user();
     const chatId = await fixture.chatWith([sender, fixture.ids.user()]);
     // The router starts on version 1 (node A, which still accepts: its own ring is stale too).
-    const version1 = new MemoryRingStore(fixture.clock);
-    await version1.write(0, [{ nodeId: "node-a", weight: 100, state: "active" }]);
-    const routerStore = new SwitchableRingStore(version1);
-    const routerView = new RingView({
-      store: routerStore,
-      nodes: registry,
-      clock: fixture.clock,
-      logger,
-      refreshMs: 1_000,
-    });
-    await routerView.refresh();
+    const { routerStore, routerView } = await routerOnVersion1();
     // Node A is slow: the first send waits at A until released.
     let release: () => void = () => {};
     const atA = new Promise<void>((resolve) => {
@@ -229,17 +235,7 @@ describe.skipIf(!dynamodb)("a stale ring", () => {
     const sender = fixture.ids.user();
     const chatId = await fixture.chatWith([sender]);
     // The router's ring starts stale (version 1: node A), so its first call meets A's NOT_OWNER.
-    const version1 = new MemoryRingStore(fixture.clock);
-    await version1.write(0, [{ nodeId: "node-a", weight: 100, state: "active" }]);
-    const routerStore = new SwitchableRingStore(version1);
-    const routerView = new RingView({
-      store: routerStore,
-      nodes: registry,
-      clock: fixture.clock,
-      logger,
-      refreshMs: 1_000,
-    });
-    await routerView.refresh();
+    const { routerStore, routerView } = await routerOnVersion1();
     routerStore.target = trueStore;
     const router = new RoutedIngestClient({
       view: routerView,
