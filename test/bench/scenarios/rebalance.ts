@@ -338,6 +338,17 @@ async function run(context: ScenarioContext) {
         ),
         ringRefreshMs: defaults.ringRefreshMs,
         nodeTtlMs: defaults.nodeTtlMs,
+        // Where the tail comes from: the slowest sends of the move window, on moved chats or not.
+        slowestDuring: samples
+          .filter((s) => s.scheduledAt >= changeAt && s.scheduledAt < moveEnd && s.ackedAt !== undefined)
+          .sort((a, b) => (b.ackedAt as number) - b.scheduledAt - ((a.ackedAt as number) - a.scheduledAt))
+          .slice(0, 12)
+          .map((s) => ({
+            chatMoved: moved.includes(s.chatIndex),
+            scheduledAfterChangeMs: Math.round(s.scheduledAt - changeAt),
+            latencyMs: Math.round((s.ackedAt as number) - s.scheduledAt),
+            attempts: s.attempts,
+          })),
       },
     };
   } catch (error) {
