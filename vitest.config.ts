@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["{runtime,actors,gateway,chatmgmt,proto,deploy,test}/**/*.test.ts"],
+    include: ["{app,runtime,actors,gateway,chatmgmt,proto,deploy,test}/**/*.test.ts"],
     exclude: ["node_modules/**"],
     pool: "forks",
     testTimeout: 30_000,

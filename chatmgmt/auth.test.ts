@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateSigningKey } from "./auth/signing-keys.js";
 import {
   apiClient,
   type ChatMgmtFixture,
@@ -13,7 +12,8 @@ import {
   login,
   newPhone,
   testSigningKeyPem,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
+import { loadOrCreateSigningKey } from "./auth/signing-keys.js";
 
 /** Auth over REST on real dynalite: OTP, tokens, refresh rotation, sessions, and the attack matrix. */
 describe.skipIf(!dynamoEndpoint)("chat management auth", () => {

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineEndpoint } from "../test/support/engines.js";
-import { waitFor } from "../test/support/wait-for.js";
 import {
   apiClient,
   type ChatMgmtFixture,
@@ -9,7 +7,9 @@ import {
   dynamoEndpoint,
   type LoggedIn,
   login,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
+import { engineEndpoint } from "../test/support/engines.js";
+import { waitFor } from "../test/support/wait-for.js";
 
 const kafka = engineEndpoint("kafka");
 

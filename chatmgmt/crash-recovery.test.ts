@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatId, UserId } from "../runtime/ids.js";
-import { waitFor } from "../test/support/wait-for.js";
-import { requestHash } from "./chats/request-idempotency.js";
 import {
   apiClient,
   type ChatMgmtFixture,
@@ -10,7 +8,9 @@ import {
   dynamoEndpoint,
   type LoggedIn,
   login,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
+import { waitFor } from "../test/support/wait-for.js";
+import { requestHash } from "./chats/request-idempotency.js";
 
 /**
  * D15: chat creation is a sequence of idempotent conditional writes. A crash between two steps is

@@ -10,7 +10,7 @@ import {
   dynamoEndpoint,
   type LoggedIn,
   login,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
 
 /** The gRPC ChatService (NestJS gRPC transport) over the same buses as REST. */
 describe.skipIf(!dynamoEndpoint)("chat management: gRPC ChatService", () => {

@@ -16,7 +16,7 @@ import {
   dynamoEndpoint,
   type LoggedIn,
   login,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
 
 /**
  * History and delivery state over REST, on messages written by the real durability plane (IngestService and

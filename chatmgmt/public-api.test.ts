@@ -7,7 +7,7 @@ import {
   dynamoEndpoint,
   login,
   newPhone,
-} from "./testing/fixture.js";
+} from "../test/support/chatmgmt-fixture.js";
 
 /** The headers of spec §1 as numbers: limit, remaining, reset (Unix s). */
 function rateLimitOf(response: ApiResponse): { limit: number; remaining: number; reset: number } {

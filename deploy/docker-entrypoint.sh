@@ -2,7 +2,7 @@
 # Entry point of the platform's container image (deploy/Dockerfile): one image, every role.
 #
 #   docker-entrypoint.sh [--role all|gateway|ingest|fanout|chatmgmt] [--option value ...]
-#       runs `node --import tsx runtime/main.ts` with ROLE set; other options go to the process as they are
+#       runs `node --import tsx app/main.ts` with ROLE set; other options go to the process as they are
 #       (`--help` prints them all). The role may also come from $ROLE; the flag wins.
 #   docker-entrypoint.sh tables [--endpoint URL] [--prefix P]
 #       creates the DynamoDB tables (runtime/adapters/dynamodb/tables-cli.ts), for one-shot setup jobs.
@@ -85,7 +85,7 @@ case "${1:-}" in
     ;;
 esac
 
-# Take --role out of the arguments (runtime/main.ts accepts it too, but it is validated here first so that a
+# Take --role out of the arguments (app/main.ts accepts it too, but it is validated here first so that a
 # typo fails before node starts, with a message that names the valid roles).
 role="${ROLE:-all}"
 count=$#
@@ -122,4 +122,4 @@ fi
 unset JWT_PRIVATE_KEY_PEM
 for secret in ADMIN_TOKEN OTP_PEPPER; do read_secret_file "$secret"; done
 
-exec node --import tsx runtime/main.ts "$@"
+exec node --import tsx app/main.ts "$@"

@@ -5,7 +5,6 @@ import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import type { StoredMessage } from "../runtime/ports/message-store.js";
 import { engineEndpoint } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 import {
   connected,
   newDevice,
@@ -15,8 +14,9 @@ import {
   type TestClient,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
-import { eachLimited, syncAll } from "./testing/sync-all.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { eachLimited, syncAll } from "../test/support/sync-all.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

@@ -8,8 +8,6 @@ import { IngestGrpcClient } from "../runtime/grpc/ingest-client.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import { createLogger } from "../runtime/logger.js";
 import { engineEndpoint, uniqueName } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
-import { waitFor } from "../test/support/wait-for.js";
 import {
   connect,
   connected,
@@ -21,7 +19,9 @@ import {
   type TestClient,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { waitFor } from "../test/support/wait-for.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

@@ -10,13 +10,15 @@ import { isoTime } from "../runtime/clock.js";
 import { type AppError, isProtocolErrorCode, publicView, toAppError } from "../runtime/errors.js";
 import type { ConnectionId } from "../runtime/ids.js";
 import { type IngestApi, SYNC_MAX_LIMIT } from "../runtime/ingest-api.js";
+import type { SteppedActorReporter } from "../runtime/inspector/actor-sources.js";
 import type { Logger } from "../runtime/logger.js";
 import { toWireSyncMessage } from "../runtime/message-wire.js";
 import type { GatewayRecorder, RateLimitedEndpoint } from "../runtime/metrics/recorders.js";
 import type { ConnectionEntry } from "../runtime/ports/routing.js";
+import { PROTOCOL_VERSION } from "../runtime/protocol-limits.js";
 import { type ClientFrame, parseFrame } from "./frames.js";
 import type { Principal } from "./handshake.js";
-import { type GatewayLimits, PROTOCOL_VERSION } from "./limits.js";
+import type { GatewayLimits } from "./limits.js";
 import { OutboundBuffer } from "./outbound-buffer.js";
 import { CLOSING_REASONS, encodeFrame, type ServerFrame } from "./server-frames.js";
 import { TokenBucket, WindowCounter } from "./token-bucket.js";
@@ -44,16 +46,8 @@ export interface ConnectionOptions {
   readonly inspect?: ConnectionInspector;
 }
 
-/** What the inspector learns of each connection's lifecycle machine. */
-export interface ConnectionInspector {
-  /** A connection exists, in the machine's initial state. */
-  created(connectionId: ConnectionId, value: unknown): void;
-  /**
-   * The machine handled `event` (several joined by ` + ` when some were sent while it was busy) and is in
-   * `value` now — the same object as before when nothing changed (snapshots are shared). `done`: final.
-   */
-  stepped(connectionId: ConnectionId, event: string, value: unknown, done: boolean): void;
-}
+/** What the inspector learns of each connection's lifecycle machine (keyed by connection id). */
+export type ConnectionInspector = SteppedActorReporter;
 
 /** The driver of an inspected connection: reports each event once the machine has handled it. */
 class InspectedDriver extends ConnectionDriver {

@@ -4,7 +4,6 @@ import { PROTOCOL_ERROR_CODES } from "../runtime/errors.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import { seededRandom } from "../test/harness/backoff.js";
 import { engineEndpoint } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 import {
   connected,
   type Frame,
@@ -15,7 +14,8 @@ import {
   type TestClient,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

@@ -5,7 +5,6 @@ import { addGatewayService } from "../runtime/grpc/gateway-server.js";
 import { type RunningGrpcServer, startGrpcServer } from "../runtime/grpc/grpc-server.js";
 import type { UserId } from "../runtime/ids.js";
 import { engineEndpoint } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 import {
   connected,
   newDevice,
@@ -14,7 +13,8 @@ import {
   startGateway,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

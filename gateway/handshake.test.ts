@@ -3,9 +3,6 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineEndpoint } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
-import { JWT_AUDIENCE, JWT_ISSUER } from "./handshake.js";
-import { remoteJwks } from "./jwt-keys.js";
 import {
   connect,
   connected,
@@ -15,7 +12,10 @@ import {
   startGateway,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { JWT_AUDIENCE, JWT_ISSUER } from "./handshake.js";
+import { remoteJwks } from "./jwt-keys.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

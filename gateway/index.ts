@@ -2,5 +2,5 @@
 export { gatewayLimitsFromConfig } from "./config.js";
 export { createGateway, type Gateway, type GatewayDeps } from "./gateway.js";
 export { inProcessJwks, type JwtKeySource, remoteJwks } from "./jwt-keys.js";
-export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PROTOCOL_VERSION } from "./limits.js";
+export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.js";
 export type { SessionCheck } from "./session-liveness.js";

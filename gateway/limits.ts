@@ -1,3 +1,4 @@
+import { MAX_CONTENT_BYTES, PROTOCOL_VERSION } from "../runtime/protocol-limits.js";
 /**
  * The connection plane's limits and timers (D6, D9, spec/protocol.md, spec/delivery-presence-kafka.md §2),
  * with the documented defaults. Configurable: runtime/config.ts exposes each as an option; tests shrink them.
@@ -77,7 +78,7 @@ export interface GatewayLimits {
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxFrameBytes: 64 * 1024,
-  maxContentBytes: 4096,
+  maxContentBytes: MAX_CONTENT_BYTES,
   heartbeatIntervalMs: 30_000,
   idleTimeoutMs: 60_000,
   outboundMaxMessages: 1000,
@@ -108,6 +109,4 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   breakerOpenMs: 30_000,
 };
 
-/** The protocol version served at `/v1/ws`. */
-export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_VERSIONS = [PROTOCOL_VERSION] as const;

@@ -9,9 +9,6 @@ import { startGrpcServer } from "../runtime/grpc/grpc-server.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import { createLogger } from "../runtime/logger.js";
 import { engineEndpoint, uniqueName } from "../test/support/engines.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
-import { waitFor } from "../test/support/wait-for.js";
-import { createGateway } from "./gateway.js";
 import {
   connect,
   connected,
@@ -23,8 +20,11 @@ import {
   type TestClient,
   type TestKeys,
   testKeys,
-} from "./testing/harness.js";
-import { syncAll } from "./testing/sync-all.js";
+} from "../test/support/gateway-harness.js";
+import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { syncAll } from "../test/support/sync-all.js";
+import { waitFor } from "../test/support/wait-for.js";
+import { createGateway } from "./gateway.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const redisUrl = engineEndpoint("redis");

@@ -1,5 +1,5 @@
 import { type Actor, createActor } from "xstate";
-import { sequencerLifecycleMachine } from "../actors/chat-sequencer/lifecycle.machine.js";
+import { actorLifecycleMachine } from "./actor-lifecycle.machine.js";
 import type { Clock } from "./clock.js";
 import { AppError, toAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -35,7 +35,7 @@ export interface ActorInstance<M, R> {
   dispose(): void;
 }
 
-export type LifecycleActor = Actor<typeof sequencerLifecycleMachine>;
+export type LifecycleActor = Actor<typeof actorLifecycleMachine>;
 
 export interface ActorHostOptions<M, R> {
   readonly create: (key: string) => ActorInstance<M, R>;
@@ -196,7 +196,7 @@ export class ActorHost<M, R> {
   }
 
   private async activate(key: string, mailbox: Mailbox<M, R>): Promise<boolean> {
-    const lifecycle = createActor(sequencerLifecycleMachine, {
+    const lifecycle = createActor(actorLifecycleMachine, {
       clock: this.options.clock,
       input: { actorId: key, idleTimeoutMs: this.options.idleTimeoutMs },
     });

@@ -1,9 +1,15 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { INGEST_DEFAULTS } from "../actors/chat-sequencer/ingest-service.js";
 import { AppError } from "./errors.js";
 import { parseCidr } from "./http/client-address.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
+
+/**
+ * D16: the caps of one block (one conditional put). 50 messages: a hot chat's blocks fill at its measured
+ * rate while an idle chat still writes a block of one; 256 KiB of content (plus 256 per message) stays well
+ * inside DynamoDB's 400 KB item limit.
+ */
+export const BLOCK_DEFAULTS = { maxMessages: 50, maxBytes: 256 * 1024 } as const;
 
 /**
  * Every option of every role, declared once: its environment variable, its command-line flag, its default
@@ -73,7 +79,7 @@ export const OPTIONS = {
     description: "pino log level: fatal, error, warn, info, debug, trace, silent.",
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   }),
-  // --- dev mode (runtime/production-requirements.ts): on only where nobody else can reach it ---
+  // --- dev mode (app/production-requirements.ts): on only where nobody else can reach it ---
   devMode: option({
     env: "DEV_MODE",
     description:
@@ -207,13 +213,13 @@ export const OPTIONS = {
     env: "BLOCK_MAX_MESSAGES",
     description:
       "D16 group commit: most messages one block item (one conditional put) holds. Sends that arrive while a chat's write is in flight form its next block; an idle chat writes a block of one at once.",
-    schema: positiveInt.max(1_000).default(INGEST_DEFAULTS.blockMaxMessages),
+    schema: positiveInt.max(1_000).default(BLOCK_DEFAULTS.maxMessages),
   }),
   blockMaxBytes: option({
     env: "BLOCK_MAX_BYTES",
     description:
       "D16 group commit: most bytes of content (plus 256 per message) one block holds; DynamoDB items hold at most 400 KB.",
-    schema: positiveInt.min(8_192).max(350_000).default(INGEST_DEFAULTS.blockMaxBytes),
+    schema: positiveInt.min(8_192).max(350_000).default(BLOCK_DEFAULTS.maxBytes),
   }),
   activationLeaseMs: option({
     env: "ACTIVATION_LEASE_MS",

@@ -20,7 +20,7 @@ const args = process.argv.slice(2);
 if (args.includes("--help")) {
   console.log(`Usage: npm test [-- --skip-static] [-- <vitest file filters...>]
 
-Runs, in order: tsc --noEmit, biome check, then vitest against real engines it starts itself:
+Runs, in order: tsc --noEmit, biome check, the layer rules (dependency-cruiser), then vitest against real engines it starts itself:
   dynalite (in-process), redis-server (Debian package; installed when missing and running as root),
   Apache Kafka 4.x (jars fetched once from Maven Central into ${defaultCacheDir()}).
 Existing engines are used instead when DYNAMODB_ENDPOINT, REDIS_URL or KAFKA_BROKERS are set.
@@ -73,6 +73,20 @@ function printSummary(): void {
   );
 }
 
+/** The layer rules over every folder of the repository (also `npm run layers`). */
+const LAYER_CHECK = [
+  "--config",
+  ".dependency-cruiser.cjs",
+  "app",
+  "runtime",
+  "actors",
+  "gateway",
+  "chatmgmt",
+  "proto",
+  "deploy",
+  "test",
+];
+
 async function main(): Promise<number> {
   const skipStatic = args.includes("--skip-static");
   const filters = args.filter((arg) => arg !== "--skip-static");
@@ -81,6 +95,8 @@ async function main(): Promise<number> {
     if ((await run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"])) !== 0) return 1;
     say("lint: biome check");
     if ((await run(bin("biome"), ["check", "."])) !== 0) return 1;
+    say("layers: dependency-cruiser (.dependency-cruiser.cjs)");
+    if ((await run(bin("depcruise"), LAYER_CHECK)) !== 0) return 1;
   }
 
   const ci = process.env.CI === "true";

@@ -1,6 +1,7 @@
 import type { Tracer } from "@opentelemetry/api";
 import { ActorHost, type LifecycleActor } from "../../runtime/actor-host.js";
 import type { Clock, TimerHandle } from "../../runtime/clock.js";
+import { BLOCK_DEFAULTS } from "../../runtime/config.js";
 import { toAppError } from "../../runtime/errors.js";
 import type { ChatId, IdFactory, UserId } from "../../runtime/ids.js";
 import type {
@@ -90,10 +91,9 @@ export const INGEST_DEFAULTS = {
   /** Protocol §13: a client_message_id is remembered for 7 days. */
   idempotencyTtlMs: 7 * 24 * 60 * 60_000,
   recentSendsLimit: 1_000,
-  /** D16: a block holds at most this many messages … */
-  blockMaxMessages: 50,
-  /** … and this many bytes of content plus 256 per message (a DynamoDB item holds 400 KB). */
-  blockMaxBytes: 256 * 1024,
+  /** D16: the caps of one block when not configured (BLOCK_MAX_MESSAGES, BLOCK_MAX_BYTES). */
+  blockMaxMessages: BLOCK_DEFAULTS.maxMessages,
+  blockMaxBytes: BLOCK_DEFAULTS.maxBytes,
   /** client_message_ids a sequencer holds above indexed_through before it refuses sends (rule 5). */
   memoryLimit: 100_000,
   /**

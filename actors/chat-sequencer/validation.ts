@@ -2,12 +2,12 @@ import { AppError } from "../../runtime/errors.js";
 import { isChatId, isUserId } from "../../runtime/ids.js";
 import type { AckRequest, PersistRequest, SyncRequest } from "../../runtime/ingest-api.js";
 import { CONTENT_TYPES } from "../../runtime/ports/message-store.js";
+import { MAX_CONTENT_BYTES } from "../../runtime/protocol-limits.js";
 
 /**
  * The durability plane defends itself: gateways validate frames too, but nothing reaches storage that breaks
  * the limits of D9 or the id formats of D13, whoever the caller is.
  */
-export const MAX_CONTENT_BYTES = 4096;
 /** Client-made UUIDv4 (36 characters); other printable ids up to that length are accepted. */
 const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,36}$/;
 

@@ -2,7 +2,7 @@ import { type StateValue, transition } from "xstate";
 import {
   DELIVERY_STATES,
   type DeliveryEvent,
-  type DeliveryState,
+  type DeliveryMachineState,
   deliveryMachine,
   SKIP_REASONS,
   type SkipReason,
@@ -55,8 +55,8 @@ export class DeliveryLifecycle {
     return this.current;
   }
 
-  get state(): DeliveryState {
-    return this.current.split(".")[0] as DeliveryState;
+  get state(): DeliveryMachineState {
+    return this.current.split(".")[0] as DeliveryMachineState;
   }
 
   get skipReason(): SkipReason | undefined {
@@ -67,9 +67,9 @@ export class DeliveryLifecycle {
 
 /** How many records ended in each final state, and why records were skipped: metrics. */
 export class DeliveryCounters {
-  readonly ended: Record<DeliveryState, number> = Object.fromEntries(
+  readonly ended: Record<DeliveryMachineState, number> = Object.fromEntries(
     DELIVERY_STATES.map((state) => [state, 0]),
-  ) as Record<DeliveryState, number>;
+  ) as Record<DeliveryMachineState, number>;
   readonly skipped: Record<SkipReason, number> = Object.fromEntries(
     SKIP_REASONS.map((reason) => [reason, 0]),
   ) as Record<SkipReason, number>;

@@ -25,7 +25,7 @@ export const DELIVERY_STATES = [
   "deadLettered",
   "held",
 ] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
+export type DeliveryMachineState = (typeof DELIVERY_STATES)[number];
 
 /**
  * Why a record needed no push: this worker already pushed that (chat_id, sequence) (a replay, D4); the chat

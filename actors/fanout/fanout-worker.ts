@@ -17,11 +17,11 @@ import { contextOf, TRACEPARENT, traceparentOfSpan } from "../../runtime/tracing
 import { failSpan } from "../../runtime/tracing/span-outcome.js";
 import { NOOP_TRACER } from "../../runtime/tracing/tracing.js";
 import { deadLetterRecord } from "./dead-letters.js";
-import type { DeliveryState, SkipReason } from "./delivery.machine.js";
+import type { DeliveryMachineState, SkipReason } from "./delivery.machine.js";
 import { DeliveryCounters, DeliveryLifecycle } from "./delivery-lifecycle.js";
 import { FANOUT_DEFAULTS, type FanoutOptions } from "./fanout-options.js";
 import { parseRecord } from "./fanout-records.js";
-import { GatewayDirectory, type GatewayFor, type ResolvedGateway } from "./gateway-directory.js";
+import { LiveGateways, type GatewayFor, type ResolvedGateway } from "./live-gateways.js";
 import { GatewayPusher, type PushCounters } from "./gateway-pusher.js";
 import { MembershipCache, type MembershipCacheStats } from "./membership-cache.js";
 import { pacedSlices } from "./pacing.js";
@@ -44,7 +44,7 @@ export interface FanoutWorkerDeps {
 
 export interface FanoutStats {
   /** Records of `messages.persisted` that reached each final state of the delivery machine. */
-  readonly records: Readonly<Record<DeliveryState, number>>;
+  readonly records: Readonly<Record<DeliveryMachineState, number>>;
   readonly skipped: Readonly<Record<SkipReason, number>>;
   /** Poison records written to `dead_letters` (any topic). */
   readonly deadLettered: number;
@@ -122,7 +122,7 @@ type Target = readonly [ResolvedGateway, Delivery];
 class Worker implements FanoutWorker {
   private readonly logger: Logger;
   private readonly cache: MembershipCache;
-  private readonly gateways: GatewayDirectory;
+  private readonly gateways: LiveGateways;
   private readonly pusher: GatewayPusher;
   private readonly counters = new DeliveryCounters();
   private readonly recent: RecentSequences;
@@ -148,7 +148,7 @@ class Worker implements FanoutWorker {
       ttlMs: options.memberCacheTtlMs,
       maxChats: options.memberCacheMaxChats,
     });
-    this.gateways = new GatewayDirectory({
+    this.gateways = new LiveGateways({
       nodes: deps.nodes,
       gatewayFor: deps.gatewayFor,
       clock: deps.clock,

@@ -4,7 +4,7 @@ import type { Delivery } from "../../runtime/gateway-api.js";
 import type { Logger } from "../../runtime/logger.js";
 import { contextOf, traceparentOfSpan } from "../../runtime/tracing/propagation.js";
 import { failSpan } from "../../runtime/tracing/span-outcome.js";
-import type { ResolvedGateway } from "./gateway-directory.js";
+import type { ResolvedGateway } from "./live-gateways.js";
 
 export interface PushCounters {
   /** Deliver calls made. */

@@ -1,5 +1,5 @@
 /** The fanout plane: one factory, its dependencies, and its options as the configuration names them. */
-export { type DeliveryState, deliveryMachine, SKIP_REASONS, type SkipReason } from "./delivery.machine.js";
+export { type DeliveryMachineState, deliveryMachine, SKIP_REASONS, type SkipReason } from "./delivery.machine.js";
 export {
   FANOUT_DEFAULTS,
   type FanoutOptions,
@@ -13,5 +13,5 @@ export {
   type InFlightRecord,
   startFanoutWorker,
 } from "./fanout-worker.js";
-export type { GatewayFor, GatewayNode } from "./gateway-directory.js";
+export type { GatewayFor, GatewayNode } from "./live-gateways.js";
 export { DEFAULT_PACING, type PacingOptions } from "./pacing.js";

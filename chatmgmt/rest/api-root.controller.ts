@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, UseGuards } from "@nestjs/common";
-import { MAX_CONTENT_BYTES } from "../../actors/chat-sequencer/validation.js";
-import { PROTOCOL_VERSION } from "../../gateway/limits.js";
 import { CONTENT_TYPES } from "../../runtime/ports/message-store.js";
+import { MAX_CONTENT_BYTES, PROTOCOL_VERSION } from "../../runtime/protocol-limits.js";
 import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { MAX_CHATS_PER_USER } from "../queries/get-delivery-states.handler.js";
 import { UnauthenticatedLimitGuard } from "./client-ip-limit.guard.js";

@@ -148,7 +148,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const nodes: ClusterNode[] = [];
   const launch = (spec: Omit<ClusterNode, "child" | "exit">): ClusterNode => {
     const log = createWriteStream(spec.logFile, { flags: "a" });
-    const child = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts"], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -22,7 +22,7 @@ import type { Logger } from "../logger.js";
 import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
 import { type CallContext, unaryHandler } from "./unary-handler.js";
 
-export interface IngestServiceOptions {
+export interface IngestServerOptions {
   /** Receives failures whose cause stays on this side of the wire (non-public errors); absent = not logged. */
   readonly logger?: Pick<Logger, "error">;
 }
@@ -38,7 +38,7 @@ export interface IngestServiceOptions {
 export function addIngestService(
   server: grpc.Server,
   api: IngestApi,
-  options: IngestServiceOptions = {},
+  options: IngestServerOptions = {},
 ): void {
   const handle = { service: "ingest", quietCodes: ["NOT_OWNER"], ...options };
   const handlers: IngestServiceHandlers = {

@@ -3,7 +3,7 @@ import { SERVICE_NAME, SERVICE_VERSION } from "../version.js";
 import { sendJson } from "./json.js";
 import { pathOf, type Route } from "./server.js";
 
-/** Which of a process's two HTTP listeners a route belongs to (./server.ts; runtime/platform.ts wires both). */
+/** Which of a process's two HTTP listeners a route belongs to (./server.ts; app/platform.ts wires both). */
 export type Listener = "public" | "internal";
 
 /**

@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
-import { sequencerLifecycleMachine } from "../../actors/chat-sequencer/lifecycle.machine.js";
+import { actorLifecycleMachine } from "../actor-lifecycle.machine.js";
 import { ManualClock } from "../clock.js";
 import { ActorRegistry, type InspectionRecord } from "./actor-registry.js";
-import { sequencerLifecycles } from "./actor-sources.js";
+import { hostLifecycles } from "./actor-sources.js";
 
+const KINDS = ["sequencer", "connection"];
 const established = { established: { liveness: "alive", flow: "normal" } } as const;
 const slow = { established: { liveness: "alive", flow: "slow" } } as const;
 
 describe("the inspector's actor registry", () => {
   it("counts every active state node, ancestors included, and moves counts with each step", () => {
-    const registry = new ActorRegistry(new ManualClock());
+    const registry = new ActorRegistry(new ManualClock(), KINDS);
     registry.added("connection", "c1", "authenticating");
     registry.added("connection", "c2", "authenticating");
     registry.stepped("connection", "c1", "ESTABLISHED", established, false);
@@ -37,7 +38,7 @@ describe("the inspector's actor registry", () => {
   });
 
   it("lists at most `limit` actors but counts every match, filtered by kind, state and key", () => {
-    const registry = new ActorRegistry(new ManualClock());
+    const registry = new ActorRegistry(new ManualClock(), KINDS);
     for (let i = 0; i < 5; i++) registry.added("connection", `conn_${i}`, established);
     registry.added("connection", "conn_slow", slow);
     registry.added("sequencer", "chat_1", { ready: "idle" });
@@ -59,7 +60,7 @@ describe("the inspector's actor registry", () => {
 
   it("streams only the watched actor's steps, and nothing once unwatched", () => {
     const clock = new ManualClock();
-    const registry = new ActorRegistry(clock);
+    const registry = new ActorRegistry(clock, KINDS);
     registry.added("connection", "c1", established);
     registry.added("connection", "c2", established);
     const seen: InspectionRecord[] = [];
@@ -89,13 +90,13 @@ describe("the inspector's actor registry", () => {
   });
 
   it("opens XState inspection of a sequencer only while it is watched, through its final step", async () => {
-    const registry = new ActorRegistry(new ManualClock());
-    const lifecycle = createActor(sequencerLifecycleMachine, {
+    const registry = new ActorRegistry(new ManualClock(), KINDS);
+    const lifecycle = createActor(actorLifecycleMachine, {
       clock: new ManualClock(),
       input: { actorId: "chat_1", idleTimeoutMs: 1_000 },
     });
     lifecycle.start();
-    sequencerLifecycles(registry)("chat_1", lifecycle);
+    hostLifecycles(registry, "sequencer")("chat_1", lifecycle);
     lifecycle.send({ type: "ACTIVATED" });
     expect(registry.counts("sequencer")).toEqual({ ready: 1, "ready.idle": 1 });
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { ACTOR_KINDS, type ActorKind } from "./machine-catalog.js";
+import type { ActorKind } from "./machine-catalog.js";
 import { activePaths, describeState, type StateValueLike } from "./state-value.js";
 
 /** One step of a watched actor, as the inspector streams it. */
@@ -65,10 +65,16 @@ export interface ActorSummary {
  * for actors someone watches.
  */
 export class ActorRegistry {
-  private readonly tables = new Map<ActorKind, KindTable>(ACTOR_KINDS.map((kind) => [kind, new KindTable()]));
+  private readonly tables: Map<ActorKind, KindTable>;
   private readonly pathCache = new WeakMap<object, readonly string[]>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** The kinds of actor reported here (the registered machines' kinds). */
+    private readonly kinds: readonly ActorKind[],
+  ) {
+    this.tables = new Map(kinds.map((kind) => [kind, new KindTable()]));
+  }
 
   /** A new actor in its first state; `tap` streams its steps when it is watched. */
   added(kind: ActorKind, key: string, value: StateValueLike, tap?: Tap): void {
@@ -145,7 +151,7 @@ export class ActorRegistry {
   } {
     const actors: ActorSummary[] = [];
     let total = 0;
-    for (const kind of filter.kind === undefined ? ACTOR_KINDS : [filter.kind]) {
+    for (const kind of filter.kind === undefined ? this.kinds : [filter.kind]) {
       for (const [key, entry] of this.table(kind).actors) {
         if (filter.key !== undefined && !key.includes(filter.key)) continue;
         if (filter.state !== undefined && !entry.paths.includes(filter.state)) continue;
@@ -228,6 +234,12 @@ export class ActorRegistry {
   }
 
   private table(kind: ActorKind): KindTable {
-    return this.tables.get(kind) as KindTable;
+    let table = this.tables.get(kind);
+    if (table === undefined) {
+      // A kind nobody registered still counts; it is listed once it is registered.
+      table = new KindTable();
+      this.tables.set(kind, table);
+    }
+    return table;
   }
 }

@@ -7,7 +7,6 @@ import { sendJson } from "../http/json.js";
 import { pathOf, type Route } from "../http/server.js";
 import { authorizeInspector, type InspectorAccess } from "./inspector-access.js";
 import { actorFilterOf, inspectorSnapshot, type SnapshotSources } from "./inspector-snapshot.js";
-import { SERVER_MACHINES } from "./machine-catalog.js";
 import { machineGraph } from "./machine-graph.js";
 import { toSvg } from "./machine-svg.js";
 
@@ -39,7 +38,7 @@ export function inspectorRoute(sources: SnapshotSources, access: InspectorAccess
   const diagram = (name: string): string | undefined => {
     let svg = diagrams.get(name);
     if (svg === undefined) {
-      const drawn = SERVER_MACHINES.find((machine) => machine.name === name);
+      const drawn = sources.machines.find((machine) => machine.name === name);
       if (drawn === undefined) return undefined;
       svg = toSvg(machineGraph(drawn.machine), drawn.title);
       diagrams.set(name, svg);
@@ -61,7 +60,10 @@ export function inspectorRoute(sources: SnapshotSources, access: InspectorAccess
     }
     if (path === "/inspector/api/snapshot") {
       authorizeInspector(request, access);
-      const filter = actorFilterOf(new URL(request.url ?? "/", "http://localhost").searchParams);
+      const filter = actorFilterOf(
+        new URL(request.url ?? "/", "http://localhost").searchParams,
+        sources.machines.map((machine) => machine.kind),
+      );
       sendJson(response, 200, { data: await inspectorSnapshot(sources, filter) }, requestId);
       return true;
     }

@@ -1,17 +1,16 @@
-import type { FanoutWorker } from "../../actors/fanout/fanout-worker.js";
 import { AppError } from "../errors.js";
 import type { ActorRegistry, ActorSummary } from "./actor-registry.js";
-import { ACTOR_KINDS, type ActorKind, SERVER_MACHINES } from "./machine-catalog.js";
+import type { ActorKind, PolledSource, ServerMachine } from "./machine-catalog.js";
 import type { RingOverview } from "./ring-overview.js";
 import { pathAndAncestors } from "./state-value.js";
 
 /** What `GET /inspector/api/snapshot` reads. */
 export interface SnapshotSources {
   readonly registry: ActorRegistry;
-  /** This process's fanout worker, when it runs one: its in-flight records are the live delivery machines. */
-  readonly fanout: () => FanoutWorker | undefined;
-  /** Where each active sequencer of this process is in its write cycle (D16), by chat. */
-  readonly writes: () => ReadonlyMap<string, string>;
+  /** The registered machines, one per kind of live actor. */
+  readonly machines: readonly ServerMachine[];
+  /** The source of a kind whose actors are reported when asked (not step by step), if one was registered. */
+  readonly polled: (kind: ActorKind) => PolledSource | undefined;
   readonly ring: RingOverview;
   readonly node: { readonly nodeId: string; readonly role: string };
   readonly now: () => number;
@@ -28,10 +27,10 @@ export const ACTOR_LIST_DEFAULT = 100;
 export const ACTOR_LIST_MAX = 1_000;
 
 /** `?kind=&state=&key=&limit=` of the snapshot request; anything malformed is a VALIDATION_ERROR. */
-export function actorFilterOf(params: URLSearchParams): ActorFilter {
+export function actorFilterOf(params: URLSearchParams, kinds: readonly ActorKind[]): ActorFilter {
   const kind = params.get("kind") || undefined;
-  if (kind !== undefined && !(ACTOR_KINDS as readonly string[]).includes(kind)) {
-    throw new AppError("VALIDATION_ERROR", `kind must be one of ${ACTOR_KINDS.join(", ")}`, {
+  if (kind !== undefined && !kinds.includes(kind)) {
+    throw new AppError("VALIDATION_ERROR", `kind must be one of ${kinds.join(", ")}`, {
       details: { field: "kind" },
     });
   }
@@ -43,7 +42,7 @@ export function actorFilterOf(params: URLSearchParams): ActorFilter {
     });
   }
   return {
-    kind: kind as ActorKind | undefined,
+    kind,
     state: params.get("state") || undefined,
     key: params.get("key") || undefined,
     limit,
@@ -51,21 +50,22 @@ export function actorFilterOf(params: URLSearchParams): ActorFilter {
 }
 
 export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorFilter): Promise<unknown> {
-  const deliveries = deliveriesOf(sources.fanout());
-  const writes = sources.writes();
-  const writeCounts: Record<string, number> = {};
-  for (const state of writes.values()) writeCounts[state] = (writeCounts[state] ?? 0) + 1;
-  const machines = SERVER_MACHINES.map((drawn) => {
+  const polled = new Map(
+    sources.machines.flatMap(({ kind }) => {
+      const source = sources.polled(kind);
+      return source === undefined ? [] : [[kind, source()] as const];
+    }),
+  );
+  const machines = sources.machines.map((drawn) => {
+    const reported = polled.get(drawn.kind);
     const live =
-      drawn.kind === "write"
-        ? { live: writes.size, counts: writeCounts, ended: {} }
-        : drawn.kind === "delivery"
-          ? { live: deliveries.inFlight.length, counts: deliveries.counts, ended: deliveries.ended }
-          : {
-              live: sources.registry.size(drawn.kind),
-              counts: sources.registry.counts(drawn.kind),
-              ended: sources.registry.ended(drawn.kind),
-            };
+      reported === undefined
+        ? {
+            live: sources.registry.size(drawn.kind),
+            counts: sources.registry.counts(drawn.kind),
+            ended: sources.registry.ended(drawn.kind),
+          }
+        : { live: reported.items.length, counts: countsOf(reported), ended: reported.ended };
     return {
       kind: drawn.kind,
       name: drawn.name,
@@ -78,22 +78,13 @@ export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorF
   const listed = sources.registry.list(filter);
   const actors: ActorSummary[] = listed.actors;
   let total = listed.total;
-  if (filter.kind === undefined || filter.kind === "delivery") {
-    for (const record of deliveries.inFlight) {
-      const key = `${record.chatId}:${record.sequence}`;
+  for (const [kind, reported] of polled) {
+    if (filter.kind !== undefined && filter.kind !== kind) continue;
+    for (const { key, state } of reported.items) {
       if (filter.key !== undefined && !key.includes(filter.key)) continue;
-      if (filter.state !== undefined && !pathAndAncestors(record.state).includes(filter.state)) continue;
+      if (filter.state !== undefined && !pathAndAncestors(state).includes(filter.state)) continue;
       total++;
-      if (actors.length < filter.limit)
-        actors.push({ kind: "delivery", key, state: record.state, watchable: false });
-    }
-  }
-  if (filter.kind === undefined || filter.kind === "write") {
-    for (const [key, state] of writes) {
-      if (filter.key !== undefined && !key.includes(filter.key)) continue;
-      if (filter.state !== undefined && filter.state !== state) continue;
-      total++;
-      if (actors.length < filter.limit) actors.push({ kind: "write", key, state, watchable: false });
+      if (actors.length < filter.limit) actors.push({ kind, key, state, watchable: false });
     }
   }
   let ring: unknown;
@@ -112,22 +103,11 @@ export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorF
   };
 }
 
-/** A record's dotted path (`skipped.duplicate`) counts for its ancestors too, as on the diagram. */
-function deliveriesOf(fanout: FanoutWorker | undefined) {
-  const inFlight = fanout?.inFlight() ?? [];
+/** A dotted state path (`skipped.duplicate`) counts for its ancestors too, as on the diagram. */
+function countsOf(reported: ReturnType<PolledSource>): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const record of inFlight) {
-    for (const path of pathAndAncestors(record.state)) counts[path] = (counts[path] ?? 0) + 1;
+  for (const { state } of reported.items) {
+    for (const path of pathAndAncestors(state)) counts[path] = (counts[path] ?? 0) + 1;
   }
-  const ended: Record<string, number> = {};
-  if (fanout !== undefined) {
-    const stats = fanout.stats();
-    for (const [state, count] of Object.entries(stats.records)) {
-      if (count > 0 && state !== "skipped") ended[state] = count;
-    }
-    for (const [reason, count] of Object.entries(stats.skipped)) {
-      if (count > 0) ended[`skipped.${reason}`] = count;
-    }
-  }
-  return { inFlight, counts, ended };
+  return counts;
 }

@@ -6,7 +6,7 @@ import { pathOf } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import type { ActorRegistry, InspectionRecord } from "./actor-registry.js";
 import { authorizeInspector, type InspectorAccess } from "./inspector-access.js";
-import { ACTOR_KINDS, type ActorKind } from "./machine-catalog.js";
+import type { ActorKind } from "./machine-catalog.js";
 
 export const INSPECTOR_WS_PATH = "/inspector/ws";
 
@@ -37,6 +37,8 @@ export class InspectorSocket {
 
   constructor(
     private readonly registry: ActorRegistry,
+    /** The kinds of actor that can be watched. */
+    private readonly kinds: readonly ActorKind[],
     private readonly access: InspectorAccess,
     private readonly logger: Logger,
   ) {}
@@ -80,7 +82,7 @@ export class InspectorSocket {
       dropped = 0;
     };
     ws.on("message", (data, isBinary) => {
-      const message = isBinary ? undefined : parse(String(data));
+      const message = isBinary ? undefined : parse(String(data), this.kinds);
       if (message === undefined) return send({ type: "error", message: "expected a JSON watch or unwatch" });
       unwatch?.();
       unwatch = undefined;
@@ -100,7 +102,7 @@ export class InspectorSocket {
 
 type ClientMessage = { type: "watch"; kind: ActorKind; key: string } | { type: "unwatch" };
 
-function parse(text: string): ClientMessage | undefined {
+function parse(text: string, kinds: readonly ActorKind[]): ClientMessage | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -113,12 +115,12 @@ function parse(text: string): ClientMessage | undefined {
   if (
     type === "watch" &&
     typeof kind === "string" &&
-    (ACTOR_KINDS as readonly string[]).includes(kind) &&
+    kinds.includes(kind) &&
     typeof key === "string" &&
     key.length > 0 &&
     key.length <= 256
   ) {
-    return { type, kind: kind as ActorKind, key };
+    return { type, kind, key };
   }
   return undefined;
 }

@@ -1,6 +1,4 @@
 import type { Server } from "node:http";
-import type { FanoutWorker } from "../../actors/fanout/fanout-worker.js";
-import type { ConnectionInspector } from "../../gateway/connection.js";
 import type { LifecycleActor } from "../actor-host.js";
 import type { Clock } from "../clock.js";
 import type { Route } from "../http/server.js";
@@ -8,16 +6,18 @@ import type { Logger } from "../logger.js";
 import type { Placement } from "../placement/placement.js";
 import type { NodeRegistry } from "../ports/routing.js";
 import { ActorRegistry } from "./actor-registry.js";
-import { connectionInspector, sequencerLifecycles } from "./actor-sources.js";
+import { hostLifecycles, type SteppedActorReporter, steppedActors } from "./actor-sources.js";
 import type { InspectorAccess } from "./inspector-access.js";
 import { inspectorRoute } from "./inspector-route.js";
 import { InspectorSocket } from "./inspector-socket.js";
+import type { ActorKind, PolledSource, ServerMachine } from "./machine-catalog.js";
 import { RingOverview } from "./ring-overview.js";
 
 /**
  * The inspector of one process (`/inspector` on its internal HTTP listener, embedded or any role of a cluster): the
  * machines' diagrams with live counts of this process's actors per state, one actor's steps streamed live,
- * and the ring. Built before the roles so that they can report their actors from the first one.
+ * and the ring. Built before the roles so that they can report their actors from the first one. The machines
+ * are registered by the composition root; the planes report their actors through the hooks below.
  */
 export interface InspectorOptions {
   readonly node: { readonly nodeId: string; readonly role: string };
@@ -27,20 +27,21 @@ export interface InspectorOptions {
   readonly placement: Placement;
   readonly nodes: NodeRegistry;
   readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
+  /** The machines shown, one per kind of live actor. */
+  readonly machines: readonly ServerMachine[];
 }
 
 export interface Inspector {
   readonly registry: ActorRegistry;
-  /** The gateway's hook (GatewayDeps.inspect). */
-  readonly connections: ConnectionInspector;
-  /** Counts the sequencer actors of an ingest role's actor host. */
-  observeSequencers(host: {
-    observeLifecycles(listener: (key: string, lifecycle: LifecycleActor) => void): () => void;
-  }): void;
-  /** Shows the in-flight records of a fanout worker as live delivery machines. */
-  observeFanout(worker: FanoutWorker): void;
-  /** Shows where each active sequencer is in its write cycle (D16). */
-  observeWrites(source: { writeCycles(): ReadonlyMap<string, string> }): void;
+  /** For a driver that steps its machines itself (the gateway's connections): reports each step. */
+  stepped(kind: ActorKind): SteppedActorReporter;
+  /** Counts the lifecycle actors of an actor host (an ingest role's sequencers). */
+  observeLifecycles(
+    kind: ActorKind,
+    host: { observeLifecycles(listener: (key: string, lifecycle: LifecycleActor) => void): () => void },
+  ): void;
+  /** Shows actors a plane reports when asked (a fanout worker's records in flight, the write cycles). */
+  poll(kind: ActorKind, source: PolledSource): void;
   readonly route: Route;
   /** Serves `/inspector/ws` on the server's upgrade event. */
   attach(server: Server): void;
@@ -52,9 +53,9 @@ const RING_CHAT_SCAN_LIMIT = 10_000;
 const RING_CHAT_CACHE_MS = 15_000;
 
 export function createInspector(options: InspectorOptions): Inspector {
-  const registry = new ActorRegistry(options.clock);
-  let fanout: FanoutWorker | undefined;
-  let writes: { writeCycles(): ReadonlyMap<string, string> } | undefined;
+  const kinds = options.machines.map((machine) => machine.kind);
+  const registry = new ActorRegistry(options.clock, kinds);
+  const polled = new Map<ActorKind, PolledSource>();
   const stops: Array<() => void> = [];
   const ring = new RingOverview({
     admin: options.placement.admin,
@@ -67,26 +68,24 @@ export function createInspector(options: InspectorOptions): Inspector {
   });
   const socket = new InspectorSocket(
     registry,
+    kinds,
     options.access,
     options.logger.child({ component: "inspector" }),
   );
   return {
     registry,
-    connections: connectionInspector(registry),
-    observeSequencers: (host) => {
-      stops.push(host.observeLifecycles(sequencerLifecycles(registry)));
+    stepped: (kind) => steppedActors(registry, kind),
+    observeLifecycles: (kind, host) => {
+      stops.push(host.observeLifecycles(hostLifecycles(registry, kind)));
     },
-    observeFanout: (worker) => {
-      fanout = worker;
-    },
-    observeWrites: (source) => {
-      writes = source;
+    poll: (kind, source) => {
+      polled.set(kind, source);
     },
     route: inspectorRoute(
       {
         registry,
-        fanout: () => fanout,
-        writes: () => writes?.writeCycles() ?? new Map(),
+        machines: options.machines,
+        polled: (kind) => polled.get(kind),
         ring,
         node: options.node,
         now: () => options.clock.now(),

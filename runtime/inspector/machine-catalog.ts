@@ -1,12 +1,12 @@
 import type { AnyStateMachine } from "xstate";
-import { sequencerLifecycleMachine } from "../../actors/chat-sequencer/lifecycle.machine.js";
-import { writeCycleMachine } from "../../actors/chat-sequencer/write-cycle.machine.js";
-import { connectionMachine } from "../../actors/connection/connection.machine.js";
-import { deliveryMachine } from "../../actors/fanout/delivery.machine.js";
 
-/** What kind of live actor a machine models in a running process (the inspector counts them). */
-export const ACTOR_KINDS = ["sequencer", "write", "connection", "delivery"] as const;
-export type ActorKind = (typeof ACTOR_KINDS)[number];
+/**
+ * What the inspector knows of the machines of a process: the planes register them (the composition root
+ * lists them in app/machines.ts); the runtime never imports a plane's machine.
+ */
+
+/** What kind of live actor a machine models in a running process, e.g. "sequencer" (the inspector counts them). */
+export type ActorKind = string;
 
 export interface DrawnMachine {
   /** File name of its drawings under docs/machines/ (without extension). */
@@ -21,34 +21,14 @@ export interface ServerMachine extends DrawnMachine {
   readonly kind: ActorKind;
 }
 
-/** The machines whose actors run in a server process: drawn, and counted live by the inspector. */
-export const SERVER_MACHINES: readonly ServerMachine[] = [
-  {
-    kind: "sequencer",
-    name: "chat-sequencer-lifecycle",
-    title: "Chat sequencer lifecycle",
-    source: "actors/chat-sequencer/lifecycle.machine.ts",
-    machine: sequencerLifecycleMachine,
-  },
-  {
-    kind: "write",
-    name: "chat-sequencer-write-cycle",
-    title: "Chat sequencer write cycle (D16)",
-    source: "actors/chat-sequencer/write-cycle.machine.ts",
-    machine: writeCycleMachine,
-  },
-  {
-    kind: "connection",
-    name: "connection",
-    title: "Connection lifecycle",
-    source: "actors/connection/connection.machine.ts",
-    machine: connectionMachine,
-  },
-  {
-    kind: "delivery",
-    name: "delivery",
-    title: "Delivery lifecycle",
-    source: "actors/fanout/delivery.machine.ts",
-    machine: deliveryMachine,
-  },
-];
+/**
+ * Live actors that a plane reports by being asked rather than step by step (e.g. the fanout worker's records
+ * in flight): each one's key and dotted state path, and how many ended in each final state so far.
+ */
+export interface PolledActors {
+  readonly items: ReadonlyArray<{ readonly key: string; readonly state: string }>;
+  readonly ended: Readonly<Record<string, number>>;
+}
+
+/** Reports the actors of one kind on demand (the inspector's snapshot asks). */
+export type PolledSource = () => PolledActors;

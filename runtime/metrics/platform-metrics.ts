@@ -1,4 +1,5 @@
 import type { Counter } from "prom-client";
+import { KafkaOffsets } from "../adapters/kafka/kafka-offsets.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Route } from "../http/server.js";
@@ -6,7 +7,6 @@ import type { Logger } from "../logger.js";
 import type { RingView } from "../placement/ring-view.js";
 import { TOPICS } from "../topics.js";
 import { ConsumerLag, type OffsetSource } from "./consumer-lag.js";
-import { KafkaOffsets } from "./kafka-offsets.js";
 import { type CounterKey, Metrics } from "./metrics.js";
 import { metricsRoute } from "./metrics-route.js";
 import { PublishedOffsets } from "./published-offsets.js";

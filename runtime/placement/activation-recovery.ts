@@ -40,7 +40,7 @@ export const DEFAULT_ACTIVATION_LEASE_MS = 120_000;
 
 const PAGE = 200;
 
-/** Incarnations are `<startedAt>-<random>` (runtime/roles/ingest-role.ts); undefined for any other shape. */
+/** Incarnations are `<startedAt>-<random>` (app/roles/ingest-role.ts); undefined for any other shape. */
 const startedAtOf = (incarnation: string): number | undefined => {
   const startedAt = Number(incarnation.split("-", 1)[0]);
   return Number.isSafeInteger(startedAt) && startedAt > 0 ? startedAt : undefined;

@@ -3,7 +3,8 @@ import type { Config } from "../config.js";
 import { IngestGrpcClient } from "../grpc/ingest-client.js";
 import type { Route } from "../http/server.js";
 import type { Logger } from "../logger.js";
-import type { PlatformAdapters } from "../platform-adapters.js";
+import type { RingStore } from "../ports/ring-store.js";
+import type { NodeRegistry } from "../ports/routing.js";
 import { ringAdminRoute } from "./admin-routes.js";
 import { RingAdmin } from "./ring-admin.js";
 import { RingView } from "./ring-view.js";
@@ -25,9 +26,16 @@ export interface Placement {
   stop(): void;
 }
 
+/** What placement reads: the ring's configuration, the live nodes, and (for the operator API) the chat ids. */
+export interface PlacementAdapters {
+  readonly ringStore: RingStore;
+  readonly nodes: NodeRegistry;
+  readonly chatIds: (limit: number) => Promise<{ ids: string[]; complete: boolean }>;
+}
+
 export async function startPlacement(
   config: Config,
-  adapters: PlatformAdapters,
+  adapters: PlacementAdapters,
   clock: Clock,
   logger: Logger,
   /** Sent with every call to an ingest node (INTERNAL_GRPC_TOKEN); absent = none (dev). */

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
 import { createLogger } from "../../runtime/logger.js";
-import { type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { uniqueName } from "../support/engines.js";
 
 /**

@@ -1,6 +1,6 @@
 import { KafkaEventLog } from "../../runtime/adapters/kafka/event-log.js";
+import { KafkaOffsets } from "../../runtime/adapters/kafka/kafka-offsets.js";
 import { decodeEnvelope, messagePersistedPayload } from "../../runtime/events.js";
-import { KafkaOffsets } from "../../runtime/metrics/kafka-offsets.js";
 import type { Subscription } from "../../runtime/ports/event-log.js";
 import { TOPICS } from "../../runtime/topics.js";
 import { uniqueName } from "../support/engines.js";

@@ -238,7 +238,7 @@ describe("docker-compose.yaml", () => {
   });
 
   it("starts every role in production mode, its secrets mounted from files the stack declares", async () => {
-    const { productionProblems } = await import("../../runtime/production-requirements.js");
+    const { productionProblems } = await import("../../app/production-requirements.js");
     for (const [name, service] of roleServices) {
       const env = envOf(service);
       expect(env.DEV_MODE, name).toBe("false");

@@ -52,7 +52,7 @@ interface StubReport {
 }
 
 describe("deploy/docker-entrypoint.sh", () => {
-  /** An APP_DIR whose runtime/main.ts reports what it was started with, to see exactly what the script passes on. */
+  /** An APP_DIR whose app/main.ts reports what it was started with, to see exactly what the script passes on. */
   let stubApp: string;
   beforeAll(() => {
     stubApp = mkdtempSync(join(tmpdir(), "entrypoint-"));

@@ -336,11 +336,11 @@ function checkManifests(objects: K8sObject[]) {
   });
 }
 
-/** The base runs in production mode: every role gets what runtime/production-requirements.ts asks of it. */
+/** The base runs in production mode: every role gets what app/production-requirements.ts asks of it. */
 function checkProduction(objects: K8sObject[]) {
   it("starts every role in production mode with its secrets from Secrets (placeholders replaced)", async () => {
     const { PRODUCTION_REQUIREMENTS, productionProblems } = await import(
-      "../../runtime/production-requirements.js"
+      "../../app/production-requirements.js"
     );
     for (const workload of platformWorkloads(objects)) {
       const role = roleOf(workload);

@@ -310,8 +310,8 @@ describe("Terraform ECS services", () => {
     };
   };
 
-  it("starts every role in production mode with each setting runtime/production-requirements.ts asks of it", async () => {
-    const { PRODUCTION_REQUIREMENTS } = await import("../../runtime/production-requirements.js");
+  it("starts every role in production mode with each setting app/production-requirements.ts asks of it", async () => {
+    const { PRODUCTION_REQUIREMENTS } = await import("../../app/production-requirements.js");
     // TRUSTED_PROXIES: behind the ALB every request comes from its address; the per-IP limits need it trusted.
     expect(platform().locals.common_env).toMatchObject({ DEV_MODE: "false" });
     expect(platform().locals.common_env.TRUSTED_PROXIES).toContain("var.vpc_cidr");

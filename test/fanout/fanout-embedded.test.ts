@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { syncAll } from "../../gateway/testing/sync-all.js";
 import type { GatewayApi } from "../../runtime/gateway-api.js";
 import type { UserId } from "../../runtime/ids.js";
 import { engineEndpoint } from "../support/engines.js";
+import { syncAll } from "../support/sync-all.js";
 import { waitFor } from "../support/wait-for.js";
 import { FanoutFixture, fence, pushedSequences } from "./fanout-fixture.js";
 

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../deploy/local/free-port.js";
-import type { TestClient } from "../../gateway/testing/harness.js";
 import { DynamoChatStore } from "../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { type DynaliteServer, startDynalite } from "../../runtime/adapters/dynamodb/dynalite-server.js";
@@ -13,6 +12,7 @@ import type { GatewayApi } from "../../runtime/gateway-api.js";
 import type { ChatId, Sequence, UserId } from "../../runtime/ids.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import type { TestClient } from "../support/gateway-harness.js";
 import { waitFor } from "../support/wait-for.js";
 import { FanoutFixture, fence, pushedSequences } from "./fanout-fixture.js";
 

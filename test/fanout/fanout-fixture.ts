@@ -8,17 +8,6 @@ import {
   type GatewayNode,
   startFanoutWorker,
 } from "../../actors/fanout/index.js";
-import {
-  connected,
-  deleteKeys,
-  type Frame,
-  newDevice,
-  type RunningGateway,
-  startGateway,
-  type TestClient,
-  type TestKeys,
-  testKeys,
-} from "../../gateway/testing/harness.js";
 import { KafkaEventLog } from "../../runtime/adapters/kafka/event-log.js";
 import { RedisConnectionRegistry } from "../../runtime/adapters/redis/connection-registry.js";
 import { RedisNodeRegistry } from "../../runtime/adapters/redis/node-registry.js";
@@ -41,6 +30,17 @@ import type {
 import type { ConnectionRegistry, NodeRegistry } from "../../runtime/ports/routing.js";
 import { TOPICS } from "../../runtime/topics.js";
 import { uniqueName } from "../support/engines.js";
+import {
+  connected,
+  deleteKeys,
+  type Frame,
+  newDevice,
+  type RunningGateway,
+  startGateway,
+  type TestClient,
+  type TestKeys,
+  testKeys,
+} from "../support/gateway-harness.js";
 import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
 import { waitFor } from "../support/wait-for.js";
 

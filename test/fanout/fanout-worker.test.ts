@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeadLetter } from "../../actors/fanout/dead-letters.js";
-import { syncAll } from "../../gateway/testing/sync-all.js";
 import { membershipChangedRecord } from "../../runtime/events.js";
 import type { UserId } from "../../runtime/ids.js";
 import { partitionFor } from "../../runtime/partitioning.js";
 import { engineEndpoint } from "../support/engines.js";
+import { syncAll } from "../support/sync-all.js";
 import { waitFor } from "../support/wait-for.js";
 import { FanoutFixture, fence, pushedSequences } from "./fanout-fixture.js";
 

@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
-import { type ChatMgmtFixture, chatMgmtFixture, newPhone } from "../../chatmgmt/testing/fixture.js";
 import { remoteJwks } from "../../gateway/jwt-keys.js";
-import { Redis, type RunningGateway, startGateway } from "../../gateway/testing/harness.js";
 import { InProcessEventLog } from "../../runtime/adapters/memory/event-log.js";
 import { createLogger } from "../../runtime/logger.js";
 import { TOPICS } from "../../runtime/topics.js";
+import { type ChatMgmtFixture, chatMgmtFixture, newPhone } from "../support/chatmgmt-fixture.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import { Redis, type RunningGateway, startGateway } from "../support/gateway-harness.js";
 import { runCli } from "./chat-cli.js";
 
 const dynamodb = engineEndpoint("dynamodb");

@@ -3,13 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArmedFailpoints } from "../../actors/chat-sequencer/failpoints.js";
 import type { GatewayLimits } from "../../gateway/limits.js";
-import {
-  Redis,
-  type RunningGateway,
-  startGateway,
-  type TestKeys,
-  testKeys,
-} from "../../gateway/testing/harness.js";
 import type { ChatId, UserId } from "../../runtime/ids.js";
 import type {
   AckRequest,
@@ -21,6 +14,13 @@ import type {
   SyncResult,
 } from "../../runtime/ingest-api.js";
 import type { StoredMessage } from "../../runtime/ports/message-store.js";
+import {
+  Redis,
+  type RunningGateway,
+  startGateway,
+  type TestKeys,
+  testKeys,
+} from "../support/gateway-harness.js";
 import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
 import { waitFor } from "../support/wait-for.js";
 import { seededRandom } from "./backoff.js";

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
 import { createLogger } from "../../runtime/logger.js";
-import { type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { RestClient, type Session } from "../harness/rest-client.js";
 import { uniqueName } from "../support/engines.js";
 import { WsPeer } from "../support/ws-peer.js";

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { KafkaEventLog } from "../../runtime/adapters/kafka/event-log.js";
+import { KafkaOffsets } from "../../runtime/adapters/kafka/kafka-offsets.js";
 import { InProcessEventLog } from "../../runtime/adapters/memory/event-log.js";
 import { ManualClock } from "../../runtime/clock.js";
 import { ConsumerLag } from "../../runtime/metrics/consumer-lag.js";
-import { KafkaOffsets } from "../../runtime/metrics/kafka-offsets.js";
 import { PublishedOffsets } from "../../runtime/metrics/published-offsets.js";
 import { partitionFor } from "../../runtime/partitioning.js";
 import type { EventRecord, Subscription } from "../../runtime/ports/event-log.js";

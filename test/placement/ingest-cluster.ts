@@ -46,7 +46,7 @@ export async function startIngestProcess(
   extra: Readonly<Record<string, string>> = {},
 ): Promise<IngestProcess> {
   const [grpcPort, httpPort, internalPort] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EMBEDDED_INGEST_NODE_ID, type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
 import { IdFactory } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
 import { runRingCli } from "../../runtime/placement/ring-cli.js";
-import { EMBEDDED_INGEST_NODE_ID, type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ChatId, UserId } from "../../runtime/ids.js";
+import type { MemberRole } from "../../runtime/ports/chat-store.js";
 import {
   apiClient,
   type ChatMgmtFixture,
@@ -6,9 +8,7 @@ import {
   dynamoEndpoint,
   login,
   newPhone,
-} from "../../chatmgmt/testing/fixture.js";
-import type { ChatId, UserId } from "../../runtime/ids.js";
-import type { MemberRole } from "../../runtime/ports/chat-store.js";
+} from "../support/chatmgmt-fixture.js";
 
 /**
  * Abuse limits of chat management through its real REST API on dynalite: client addresses behind load

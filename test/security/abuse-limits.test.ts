@@ -2,6 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
+import { membershipChangedRecord } from "../../runtime/events.js";
+import type { UserId } from "../../runtime/ids.js";
+import type { IngestApi } from "../../runtime/ingest-api.js";
+import { createLogger } from "../../runtime/logger.js";
+import type { ActivationStore } from "../../runtime/ports/activation-store.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
+import { TOPICS } from "../../runtime/topics.js";
+import { engineEndpoint, uniqueName } from "../support/engines.js";
 import {
   connect,
   connected,
@@ -12,17 +20,9 @@ import {
   type TestClient,
   type TestKeys,
   testKeys,
-} from "../../gateway/testing/harness.js";
-import { eachLimited } from "../../gateway/testing/sync-all.js";
-import { membershipChangedRecord } from "../../runtime/events.js";
-import type { UserId } from "../../runtime/ids.js";
-import type { IngestApi } from "../../runtime/ingest-api.js";
-import { createLogger } from "../../runtime/logger.js";
-import type { ActivationStore } from "../../runtime/ports/activation-store.js";
-import type { MessageStore } from "../../runtime/ports/message-store.js";
-import { TOPICS } from "../../runtime/topics.js";
-import { engineEndpoint, uniqueName } from "../support/engines.js";
+} from "../support/gateway-harness.js";
 import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
+import { eachLimited } from "../support/sync-all.js";
 import { waitFor } from "../support/wait-for.js";
 
 /**

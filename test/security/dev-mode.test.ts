@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { productionProblems } from "../../app/production-requirements.js";
 import { type SnsStandIn, startSnsStandIn } from "../../runtime/adapters/sns/sns-stand-in.js";
 import { loadConfig } from "../../runtime/config.js";
 import { AppError } from "../../runtime/errors.js";
 import { DEV_ADMIN_TOKEN } from "../../runtime/placement/placement.js";
-import { productionProblems } from "../../runtime/production-requirements.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 import { type PlatformProcess, spawnPlatform, waitForStart } from "./platform-process.js";
 

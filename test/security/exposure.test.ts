@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { messagingProto } from "../../proto/load.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
@@ -13,7 +14,6 @@ import { GatewayGrpcClient } from "../../runtime/grpc/gateway-client.js";
 import { IngestGrpcClient } from "../../runtime/grpc/ingest-client.js";
 import { IdFactory } from "../../runtime/ids.js";
 import { createLogger, type Logger } from "../../runtime/logger.js";
-import { type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 
@@ -130,7 +130,7 @@ describe("the embedded platform's two listeners", () => {
 
 describe("production mode", () => {
   it("refuses a cluster role without INTERNAL_GRPC_TOKEN, and the embedded process, which has no internal gRPC, needs none", async () => {
-    const { productionProblems } = await import("../../runtime/production-requirements.js");
+    const { productionProblems } = await import("../../app/production-requirements.js");
     for (const role of ["gateway", "ingest", "fanout", "chatmgmt"]) {
       const config = loadConfig({ env: { ROLE: role, DEV_MODE: "false", NODE_ID: "n-1" } });
       expect(productionProblems(config).join("\n"), role).toMatch(/^INTERNAL_GRPC_TOKEN: is not set/m);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
- * `npm start` as an operator runs it: `node runtime/main.ts` in a process of its own, with only the
+ * `npm start` as an operator runs it: `node app/main.ts` in a process of its own, with only the
  * environment given (no variable of the test process leaks in but PATH and HOME). Its stdout (JSON logs)
  * and stderr are captured whole.
  */
@@ -21,7 +21,7 @@ export interface PlatformProcess {
 }
 
 export function spawnPlatform(env: Record<string, string>): PlatformProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", EXIT_WITH_PARENT: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, connected, type TestClient } from "../../gateway/testing/harness.js";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
 import { createLogger } from "../../runtime/logger.js";
-import { type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { call, login, newDevice, newPhone, type User } from "../conformance/support/rest.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import { connect, connected, type TestClient } from "../support/gateway-harness.js";
 
 /**
  * A revoked session's access token stops working at once, not when it expires (up to an hour later): every way

@@ -6,15 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestKeys, testKeys } from "../../gateway/testing/harness.js";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
 import { ManualClock, SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
 import { type ChatId, IdFactory, type UserId } from "../../runtime/ids.js";
 import { createLogger } from "../../runtime/logger.js";
-import { type RunningPlatform, startPlatform } from "../../runtime/platform.js";
 import { createTracing, type Tracing } from "../../runtime/tracing/tracing.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import { type TestKeys, testKeys } from "../support/gateway-harness.js";
 import { waitFor } from "../support/wait-for.js";
 import { devLogin, type ServerFrame, WsPeer } from "../support/ws-peer.js";
 

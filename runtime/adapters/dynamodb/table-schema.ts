@@ -4,7 +4,36 @@ import type {
   KeySchemaElement,
   TableDescription,
 } from "@aws-sdk/client-dynamodb";
-import type { KeyAttribute, TableDefinition } from "./tables.js";
+
+/** A table of the product as data (the list is TABLES in ./tables.ts). */
+export type KeyType = "S" | "N";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface GlobalIndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** KEYS_ONLY projects the table's and the index's keys. */
+  readonly projection: "ALL" | "KEYS_ONLY";
+}
+
+export interface TableDefinition {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes: readonly GlobalIndexDefinition[];
+  /**
+   * The attribute production's DynamoDB TTL deletes by (epoch seconds). Only a storage saving: dynalite has
+   * no TTL and real TTL lags by up to days, so reads and conditions go by `expires_at` (D12).
+   */
+  readonly ttlAttribute?: string;
+  /** Non-key attributes of the items. */
+  readonly attributes: readonly string[];
+  readonly billingMode: "PAY_PER_REQUEST";
+}
 
 /** Translation between our table definitions and DynamoDB's CreateTable / DescribeTable shapes. */
 const keySchema = (partitionKey: KeyAttribute, sortKey?: KeyAttribute): KeySchemaElement[] => [

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { AppError } from "../../errors.js";
 import { dynamoFailure, hasErrorName } from "./client.js";
-import { createTableInput, schemaMismatch } from "./table-schema.js";
+import { createTableInput, type KeyAttribute, schemaMismatch, type TableDefinition } from "./table-schema.js";
 
 /**
  * Every DynamoDB table of the product (spec/rest-data-auth-chats.md §4), as data: `ensureTables` creates
@@ -15,35 +15,6 @@ import { createTableInput, schemaMismatch } from "./table-schema.js";
  * All tables are on-demand; the spec's provisioned tables are a capacity choice of production, not of the
  * data model. DynamoDB declares key attributes only; `attributes` lists the rest for readers and tests.
  */
-export type KeyType = "S" | "N";
-
-export interface KeyAttribute {
-  readonly name: string;
-  readonly type: KeyType;
-}
-
-export interface GlobalIndexDefinition {
-  readonly indexName: string;
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey?: KeyAttribute;
-  /** KEYS_ONLY projects the table's and the index's keys. */
-  readonly projection: "ALL" | "KEYS_ONLY";
-}
-
-export interface TableDefinition {
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey?: KeyAttribute;
-  readonly globalIndexes: readonly GlobalIndexDefinition[];
-  /**
-   * The attribute production's DynamoDB TTL deletes by (epoch seconds). Only a storage saving: dynalite has
-   * no TTL and real TTL lags by up to days, so reads and conditions go by `expires_at` (D12).
-   */
-  readonly ttlAttribute?: string;
-  /** Non-key attributes of the items. */
-  readonly attributes: readonly string[];
-  readonly billingMode: "PAY_PER_REQUEST";
-}
-
 export const TABLE_KEYS = [
   "messages",
   "chat_counters",

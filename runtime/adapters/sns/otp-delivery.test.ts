@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type RunningPlatform, startPlatform } from "../../../app/platform.js";
 import { engineEndpoint, uniqueName } from "../../../test/support/engines.js";
 import { SystemClock } from "../../clock.js";
 import { loadConfig } from "../../config.js";
 import { createLogger } from "../../logger.js";
-import { type RunningPlatform, startPlatform } from "../../platform.js";
 import { phoneHash } from "../../ports/user-store.js";
 import { type SnsStandIn, startSnsStandIn } from "./sns-stand-in.js";
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The system under test, started the way a user starts it (`npm start`, i.e. `node --import tsx
- * runtime/main.ts`) as a child process configured only through its documented environment variables. The
+ * app/main.ts`) as a child process configured only through its documented environment variables. The
  * suite never imports the platform's code: it learns where the platform listens from the `platform started`
  * line of its JSON log, and talks to it over HTTP and WebSocket only.
  */
@@ -100,7 +100,7 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     WS_MAX_CONNECTIONS_PER_IP: "100000",
     ...options.env,
   };
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "runtime/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "app/main.ts"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

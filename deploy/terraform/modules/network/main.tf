@@ -117,7 +117,7 @@ locals {
   # Inbound rules: group => list of { port, from (a group), why }.
   # spec §1 flows: client -> ALB -> gateway -> ingest (gRPC); fanout -> gateway (Deliver); chatmgmt -> gateway
   # (closing a revoked session's connections); gateway -> chatmgmt (JWKS). Redis and Kafka: every role opens
-  # them today (runtime/platform-adapters.ts opens all engines and /health probes them in every role).
+  # them today (app/platform-adapters.ts opens all engines and /health probes them in every role).
   # The internal HTTP port of every role is open to the operations group only, never to the ALB.
   ingress = {
     alb = []

@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { type ChatManagement, createChatManagement } from "../../chatmgmt/create-chat-management.js";
+import { dynamoChatManagementStores } from "../../chatmgmt/stores.js";
 import { DynamoChatStore } from "../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
@@ -15,9 +17,7 @@ import { IdFactory } from "../../runtime/ids.js";
 import { createLogger, type Logger } from "../../runtime/logger.js";
 import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
 import { TOPICS } from "../../runtime/topics.js";
-import { engineEndpoint, uniqueName } from "../../test/support/engines.js";
-import { type ChatManagement, createChatManagement } from "../create-chat-management.js";
-import { dynamoChatManagementStores } from "../stores.js";
+import { engineEndpoint, uniqueName } from "./engines.js";
 
 /** One RSA key for a whole test file: generating RSA-2048 costs ~100 ms of CPU per key. */
 let sharedPem: string | undefined;

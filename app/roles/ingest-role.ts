@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";
 import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
-import type { Clock } from "../clock.js";
-import type { Config } from "../config.js";
-import { IdFactory } from "../ids.js";
-import type { Logger } from "../logger.js";
-import type { PlatformMetrics } from "../metrics/platform-metrics.js";
-import { ActivationRecovery } from "../placement/activation-recovery.js";
-import { ChatOwnership } from "../placement/ownership.js";
-import type { Placement } from "../placement/placement.js";
+import type { Clock } from "../../runtime/clock.js";
+import type { Config } from "../../runtime/config.js";
+import { IdFactory } from "../../runtime/ids.js";
+import type { Logger } from "../../runtime/logger.js";
+import type { PlatformMetrics } from "../../runtime/metrics/platform-metrics.js";
+import { ActivationRecovery } from "../../runtime/placement/activation-recovery.js";
+import { ChatOwnership } from "../../runtime/placement/ownership.js";
+import type { Placement } from "../../runtime/placement/placement.js";
 import type { PlatformAdapters } from "../platform-adapters.js";
 
 /**

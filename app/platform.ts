@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import { type FanoutWorker, fanoutOptionsFromConfig, startFanoutWorker } from "../actors/fanout/index.js";
+import { inspectedDeliveries } from "../actors/fanout/inspected-deliveries.js";
 import { type ChatManagement, createChatManagement } from "../chatmgmt/create-chat-management.js";
 import {
   createGateway,
@@ -11,31 +12,32 @@ import {
   remoteJwks,
   type SessionCheck,
 } from "../gateway/index.js";
-import type { Clock } from "./clock.js";
-import type { Config } from "./config.js";
-import { AppError } from "./errors.js";
-import type { GatewayApi } from "./gateway-api.js";
-import { GatewayDirectory } from "./gateway-directory.js";
-import { GatewayGrpcClient } from "./grpc/gateway-client.js";
-import { addGatewayService } from "./grpc/gateway-server.js";
-import { type RunningGrpcServer, startGrpcServer } from "./grpc/grpc-server.js";
-import { addIngestService } from "./grpc/ingest-server.js";
-import { internalGrpcTokenOf, internalServerInterceptors } from "./grpc/internal-token.js";
-import { TrustedProxies } from "./http/client-address.js";
-import { IdFactory, type SessionId } from "./ids.js";
-import type { IngestApi } from "./ingest-api.js";
-import { createInspector, type Inspector } from "./inspector/inspector.js";
-import type { Logger } from "./logger.js";
-import { createPlatformMetrics } from "./metrics/platform-metrics.js";
-import { NodeHeartbeat } from "./node-heartbeat.js";
-import { type Placement, startPlacement } from "./placement/placement.js";
+import type { Clock } from "../runtime/clock.js";
+import type { Config } from "../runtime/config.js";
+import { AppError } from "../runtime/errors.js";
+import type { GatewayApi } from "../runtime/gateway-api.js";
+import { GatewayDirectory } from "../runtime/gateway-directory.js";
+import { GatewayGrpcClient } from "../runtime/grpc/gateway-client.js";
+import { addGatewayService } from "../runtime/grpc/gateway-server.js";
+import { type RunningGrpcServer, startGrpcServer } from "../runtime/grpc/grpc-server.js";
+import { addIngestService } from "../runtime/grpc/ingest-server.js";
+import { internalGrpcTokenOf, internalServerInterceptors } from "../runtime/grpc/internal-token.js";
+import { TrustedProxies } from "../runtime/http/client-address.js";
+import { IdFactory, type SessionId } from "../runtime/ids.js";
+import type { IngestApi } from "../runtime/ingest-api.js";
+import { createInspector, type Inspector } from "../runtime/inspector/inspector.js";
+import type { Logger } from "../runtime/logger.js";
+import { createPlatformMetrics } from "../runtime/metrics/platform-metrics.js";
+import { NodeHeartbeat } from "../runtime/node-heartbeat.js";
+import { type Placement, startPlacement } from "../runtime/placement/placement.js";
+import { NODE_ROLES, type NodeInfo, type NodeRole } from "../runtime/ports/routing.js";
+import type { SessionStore } from "../runtime/ports/session-store.js";
+import { type Tracing, tracingFromConfig } from "../runtime/tracing/tracing.js";
+import { SERVICE_NAME, SERVICE_VERSION } from "../runtime/version.js";
+import { SERVER_MACHINES } from "./machines.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
 import { reachableHost, startListeners } from "./platform-listeners.js";
-import { NODE_ROLES, type NodeInfo, type NodeRole } from "./ports/routing.js";
-import type { SessionStore } from "./ports/session-store.js";
 import { createIngestRole } from "./roles/ingest-role.js";
-import { type Tracing, tracingFromConfig } from "./tracing/tracing.js";
-import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
  * One process of the platform: the adapters its configuration names, two HTTP listeners and its announcement
@@ -140,6 +142,7 @@ async function assemble(
     placement,
     nodes: adapters.nodes,
     chatIds: adapters.chatIds,
+    machines: SERVER_MACHINES,
   });
   cleanup.push(() => inspector.close());
   const host = reachableHost(config.host);
@@ -164,8 +167,12 @@ async function assemble(
     : undefined;
   if (ingest !== undefined) cleanup.push(() => ingest.stop());
   if (ingest !== undefined) {
-    inspector.observeSequencers(ingest.service.host);
-    inspector.observeWrites(ingest.service);
+    const service = ingest.service;
+    inspector.observeLifecycles("sequencer", service.host);
+    inspector.poll("write", () => ({
+      items: [...service.writeCycles()].map(([key, state]) => ({ key, state })),
+      ended: {},
+    }));
   }
   // Whoever calls a chat's owner: in-process when this process is the only ingest node, else by the ring.
   const ingestApi: IngestApi = embedded && ingest !== undefined ? ingest.service : placement.router();
@@ -217,7 +224,7 @@ async function assemble(
       sessions: sessionCheckOf(adapters.chatManagement.sessionStore, clock),
       trustedProxies: new TrustedProxies(config.trustedProxies),
       ...(tracer === undefined ? {} : { tracer }),
-      inspect: inspector.connections,
+      inspect: inspector.stepped("connection"),
       metrics: metrics.gateway,
     });
     const running = gateway;
@@ -240,7 +247,7 @@ async function assemble(
       })
     : undefined;
   if (fanout !== undefined) cleanup.push(() => fanout.stop());
-  if (fanout !== undefined) inspector.observeFanout(fanout);
+  if (fanout !== undefined) inspector.poll("delivery", inspectedDeliveries(fanout));
   metrics.observe({
     ring: placement.view,
     ...(gateway === undefined ? {} : { gateway }),

@@ -1,7 +1,8 @@
 import { assign, setup } from "xstate";
 
 /**
- * The lifecycle of a ChatSequencer actor (exported so it can be drawn). The actor host drives it: it
+ * The lifecycle of an actor of the actor host (./actor-host.ts), drawn as the chat sequencer's, whose actors
+ * are the host's in ingest nodes (exported so it can be drawn). The host drives it: it
  * activates an actor on its first message, serves while `ready`, drains (finishes its mailbox, publishes its
  * outbox) when it has been idle for `idleTimeoutMs` or loses ownership, then passivates; an idle actor whose
  * outbox cannot be published yet goes back to `ready` and tries again later. A crash or a failed
@@ -28,7 +29,7 @@ export interface LifecycleContext {
   readonly drainReason: "idle" | "ownership_lost" | "shutdown" | null;
 }
 
-export const sequencerLifecycleMachine = setup({
+export const actorLifecycleMachine = setup({
   types: {
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
 import { toDirectedGraph } from "xstate/graph";
-import { ManualClock } from "../../runtime/clock.js";
-import { sequencerLifecycleMachine } from "./lifecycle.machine.js";
+import { actorLifecycleMachine } from "./actor-lifecycle.machine.js";
+import { ManualClock } from "./clock.js";
 
 const start = (clock = new ManualClock(0)) => {
-  const actor = createActor(sequencerLifecycleMachine, {
+  const actor = createActor(actorLifecycleMachine, {
     clock,
     input: { actorId: "chat_1", idleTimeoutMs: 1_000 },
   });
@@ -15,7 +15,7 @@ const start = (clock = new ManualClock(0)) => {
 
 describe("the ChatSequencer lifecycle machine", () => {
   it("can be drawn: every state and transition is reachable from its definition", () => {
-    const graph = toDirectedGraph(sequencerLifecycleMachine);
+    const graph = toDirectedGraph(actorLifecycleMachine);
     const states = graph.children.map((node) => node.stateNode.key);
     expect(states).toEqual(["activating", "ready", "draining", "passivated", "failed"]);
     const edges = graph.children.flatMap((node) =>

@@ -1,7 +1,7 @@
-import { type Config, publicListenerHosts, type Role } from "./config.js";
-import { AppError } from "./errors.js";
-import { internalGrpcTokenOf } from "./grpc/internal-token.js";
-import { DEV_ADMIN_TOKEN } from "./placement/placement.js";
+import { type Config, publicListenerHosts, type Role } from "../runtime/config.js";
+import { AppError } from "../runtime/errors.js";
+import { internalGrpcTokenOf } from "../runtime/grpc/internal-token.js";
+import { DEV_ADMIN_TOKEN } from "../runtime/placement/placement.js";
 
 /**
  * What a process outside dev mode (production mode) must be given before it starts, in one table: each

@@ -12,7 +12,7 @@ export type GatewayNode = Pick<NodeInfo, "nodeId" | "address">;
  */
 export type GatewayFor = (node: GatewayNode) => GatewayApi;
 
-export interface GatewayDirectoryOptions {
+export interface LiveGatewaysOptions {
   readonly nodes: Pick<NodeRegistry, "liveNodes">;
   readonly gatewayFor: GatewayFor;
   readonly clock: Pick<Clock, "now">;
@@ -32,14 +32,14 @@ export interface ResolvedGateway {
  * broadcast, D7) the last list read is used: a stale list costs at most a push to a gone gateway (a failed
  * call, skipped) or a missed new one (its clients heal by sync).
  */
-export class GatewayDirectory {
+export class LiveGateways {
   private known: GatewayNode[] = [];
   private readAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> | undefined;
   private readonly apis = new Map<string, ResolvedGateway>();
   private refreshFailures = 0;
 
-  constructor(private readonly options: GatewayDirectoryOptions) {}
+  constructor(private readonly options: LiveGatewaysOptions) {}
 
   /** Every live gateway (the broadcast targets). */
   async all(): Promise<ResolvedGateway[]> {

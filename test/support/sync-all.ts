@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { TestClient } from "./harness.js";
+import type { TestClient } from "./gateway-harness.js";
 
 /** Syncs a whole chat over the WebSocket, page by page (500, the maximum), as a reconnecting client does. */
 export async function syncAll(client: TestClient, chatId: string, after = 0): Promise<number[]> {

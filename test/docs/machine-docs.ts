@@ -1,8 +1,9 @@
-import { clientMachine } from "../../test/harness/client.machine.js";
-import { type DrawnMachine, SERVER_MACHINES } from "./machine-catalog.js";
-import { machineGraph } from "./machine-graph.js";
-import { toMermaid } from "./machine-mermaid.js";
-import { toSvg } from "./machine-svg.js";
+import { SERVER_MACHINES } from "../../app/machines.js";
+import type { DrawnMachine } from "../../runtime/inspector/machine-catalog.js";
+import { machineGraph } from "../../runtime/inspector/machine-graph.js";
+import { toMermaid } from "../../runtime/inspector/machine-mermaid.js";
+import { toSvg } from "../../runtime/inspector/machine-svg.js";
+import { clientMachine } from "../harness/client.machine.js";
 
 /** Where `npm run machines` writes, relative to the repository. */
 export const MACHINES_DIR = "docs/machines";

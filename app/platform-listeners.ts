@@ -3,15 +3,15 @@ import type { ChatManagement } from "../chatmgmt/create-chat-management.js";
 import { webRoute } from "../chatmgmt/web/web-route.js";
 import { versionOf } from "../gateway/handshake.js";
 import type { Gateway } from "../gateway/index.js";
-import type { Clock } from "./clock.js";
-import type { Config } from "./config.js";
-import { AppError } from "./errors.js";
-import { type DependencyCheck, type HealthIdentity, healthRoute } from "./health.js";
-import { indexRoute } from "./http/index-route.js";
-import { createHttpServer, type Route, refuseOtherUpgrades } from "./http/server.js";
-import type { Inspector } from "./inspector/inspector.js";
-import { INSPECTOR_WS_PATH } from "./inspector/inspector-socket.js";
-import type { Logger } from "./logger.js";
+import type { Clock } from "../runtime/clock.js";
+import type { Config } from "../runtime/config.js";
+import { AppError } from "../runtime/errors.js";
+import { type DependencyCheck, type HealthIdentity, healthRoute } from "../runtime/health.js";
+import { indexRoute } from "../runtime/http/index-route.js";
+import { createHttpServer, type Route, refuseOtherUpgrades } from "../runtime/http/server.js";
+import type { Inspector } from "../runtime/inspector/inspector.js";
+import { INSPECTOR_WS_PATH } from "../runtime/inspector/inspector-socket.js";
+import type { Logger } from "../runtime/logger.js";
 
 /**
  * The two HTTP listeners of one process. The public one (HOST:PORT) serves clients: REST, the WebSocket, the

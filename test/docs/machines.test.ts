@@ -3,10 +3,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createMachine } from "xstate";
+import { machineGraph, transitionLabel } from "../../runtime/inspector/machine-graph.js";
+import { toMermaid } from "../../runtime/inspector/machine-mermaid.js";
+import { toSvg } from "../../runtime/inspector/machine-svg.js";
 import { MACHINES_DIR, machineDocs } from "./machine-docs.js";
-import { machineGraph, transitionLabel } from "./machine-graph.js";
-import { toMermaid } from "./machine-mermaid.js";
-import { toSvg } from "./machine-svg.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DIR = join(ROOT, MACHINES_DIR);

@@ -1,10 +1,10 @@
-import { SystemClock } from "./clock.js";
-import { configHelp, loadConfig } from "./config.js";
-import { isAppError } from "./errors.js";
-import { createLogger } from "./logger.js";
+import { SystemClock } from "../runtime/clock.js";
+import { configHelp, loadConfig } from "../runtime/config.js";
+import { isAppError } from "../runtime/errors.js";
+import { createLogger } from "../runtime/logger.js";
+import { SERVICE_NAME, SERVICE_VERSION } from "../runtime/version.js";
 import { startPlatform } from "./platform.js";
 import { assertProductionReady, startupRisks } from "./production-requirements.js";
-import { SERVICE_NAME, SERVICE_VERSION } from "./version.js";
 
 /**
  * `npm start [-- --flag value ...]`: one process of the platform. With no configuration it is the embedded

@@ -1,7 +1,7 @@
 import type { Admin } from "kafkajs";
 import kafkajs from "kafkajs";
-import { AppError } from "../errors.js";
-import type { OffsetSource, PartitionOffsets } from "./consumer-lag.js";
+import { AppError } from "../../errors.js";
+import type { OffsetSource, PartitionOffsets } from "../../metrics/consumer-lag.js";
 
 const { Kafka, logLevel } = kafkajs;
 

@@ -4,17 +4,17 @@ import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import WebSocket from "ws";
+import { createGateway, type Gateway, type GatewayDeps } from "../../gateway/gateway.js";
+import { JWT_AUDIENCE, JWT_ISSUER } from "../../gateway/handshake.js";
+import { inProcessJwks, type JwtKeySource } from "../../gateway/jwt-keys.js";
+import type { GatewayLimits } from "../../gateway/limits.js";
 import { RedisConnectionRegistry } from "../../runtime/adapters/redis/connection-registry.js";
 import type { ManualClock } from "../../runtime/clock.js";
 import type { IdFactory, UserId } from "../../runtime/ids.js";
 import type { IngestApi } from "../../runtime/ingest-api.js";
 import { createLogger } from "../../runtime/logger.js";
 import type { ConnectionRegistry } from "../../runtime/ports/routing.js";
-import { uniqueName } from "../../test/support/engines.js";
-import { createGateway, type Gateway, type GatewayDeps } from "../gateway.js";
-import { JWT_AUDIENCE, JWT_ISSUER } from "../handshake.js";
-import { inProcessJwks, type JwtKeySource } from "../jwt-keys.js";
-import type { GatewayLimits } from "../limits.js";
+import { uniqueName } from "./engines.js";
 
 /**
  * Test helpers for the connection plane: RSA keys and tokens made with jose, a gateway on a real HTTP server
