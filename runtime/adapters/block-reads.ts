@@ -25,10 +25,20 @@ export interface BlockQuery {
 /** Blocks per request at most; a first request of a read asks for few, later ones as many as look needed. */
 const MAX_PAGE_BLOCKS = 100;
 const FIRST_PAGE_BLOCKS = 8;
+/** Chats whose block density is remembered at most (the oldest is forgotten first). */
+const DENSITY_MEMORY_CHATS = 10_000;
 
-/** How many blocks to ask for to get `wanted` more messages, judging by the blocks seen so far. */
-function pageSize(wanted: number, seenBlocks: number, seenMessages: number): number {
-  if (seenBlocks === 0) return Math.min(wanted, FIRST_PAGE_BLOCKS);
+/**
+ * How many blocks to ask for to get `wanted` more messages: judged by the blocks seen so far in this read,
+ * else by the chat's density in its last read (`priorPerBlock`), else a few. A guess only sizes requests
+ * (rule 7: nothing depends on it): a page of 500 from blocks of 50 is one Query of 10 blocks, not a Query of
+ * 8 and another of 4.
+ */
+function pageSize(wanted: number, seenBlocks: number, seenMessages: number, priorPerBlock?: number): number {
+  if (seenBlocks === 0) {
+    if (priorPerBlock === undefined) return Math.min(wanted, FIRST_PAGE_BLOCKS);
+    return Math.max(1, Math.min(MAX_PAGE_BLOCKS, Math.ceil(wanted / priorPerBlock)));
+  }
   const perBlock = Math.max(1, seenMessages / seenBlocks);
   return Math.max(1, Math.min(MAX_PAGE_BLOCKS, Math.ceil(wanted / perBlock) + 1));
 }
@@ -38,7 +48,20 @@ function pageSize(wanted: number, seenBlocks: number, seenMessages: number): num
  * block keys in key order.
  */
 export abstract class BlockReadingStore {
+  /** Messages per block in each chat's last read of several blocks, to size the next read's first request. */
+  private readonly density = new Map<ChatId, number>();
+
   protected abstract queryBlocks(chatId: ChatId, query: BlockQuery): Promise<MessageBlock[]>;
+
+  private remember(chatId: ChatId, seenBlocks: number, seenMessages: number): void {
+    if (seenBlocks < 2) return;
+    this.density.delete(chatId);
+    this.density.set(chatId, Math.max(1, seenMessages / seenBlocks));
+    if (this.density.size > DENSITY_MEMORY_CHATS) {
+      const oldest = this.density.keys().next().value;
+      if (oldest !== undefined) this.density.delete(oldest);
+    }
+  }
 
   private query(chatId: ChatId, query: BlockQuery): Promise<MessageBlock[]> {
     return this.queryBlocks(chatId, query);
@@ -104,25 +127,30 @@ export abstract class BlockReadingStore {
     let lowest = start;
     let seenBlocks = 0;
     let seenMessages = 0;
-    for (let first = true; ; first = false) {
-      const size = pageSize(limit - out.length, seenBlocks, seenMessages);
-      const page = await this.query(chatId, {
-        lowest,
-        ...(highest === undefined ? {} : { highest }),
-        order: "asc",
-        limit: size,
-      });
-      if (first && start > 1 && page[0]?.firstSequence !== start) {
-        // Rule 7: `start` may lie inside a block that begins below it.
-        const [head] = await this.query(chatId, { highest: start, order: "desc", limit: 1 });
-        if (head !== undefined && head.lastSequence >= start && take([head])) return out;
+    const prior = this.density.get(chatId);
+    try {
+      for (let first = true; ; first = false) {
+        const size = pageSize(limit - out.length, seenBlocks, seenMessages, prior);
+        const page = await this.query(chatId, {
+          lowest,
+          ...(highest === undefined ? {} : { highest }),
+          order: "asc",
+          limit: size,
+        });
+        if (first && start > 1 && page[0]?.firstSequence !== start) {
+          // Rule 7: `start` may lie inside a block that begins below it.
+          const [head] = await this.query(chatId, { highest: start, order: "desc", limit: 1 });
+          if (head !== undefined && head.lastSequence >= start && take([head])) return out;
+        }
+        seenBlocks += page.length;
+        for (const block of page) seenMessages += block.messages.length;
+        if (take(page)) return out;
+        const last = page.at(-1);
+        if (page.length < size || last === undefined) return out;
+        lowest = last.firstSequence + 1;
       }
-      seenBlocks += page.length;
-      for (const block of page) seenMessages += block.messages.length;
-      if (take(page)) return out;
-      const last = page.at(-1);
-      if (page.length < size || last === undefined) return out;
-      lowest = last.firstSequence + 1;
+    } finally {
+      this.remember(chatId, seenBlocks, seenMessages);
     }
   }
 
@@ -136,29 +164,34 @@ export abstract class BlockReadingStore {
     let highest = before === undefined ? undefined : before - 1;
     let seenBlocks = 0;
     let seenMessages = 0;
-    for (;;) {
-      const size = pageSize(limit - out.length, seenBlocks, seenMessages);
-      const page = await this.query(chatId, {
-        ...(highest === undefined ? {} : { highest }),
-        order: "desc",
-        limit: size,
-      });
-      seenBlocks += page.length;
-      for (const block of page) {
-        seenMessages += block.messages.length;
-        for (let index = block.messages.length - 1; index >= 0; index--) {
-          const message = block.messages[index] as StoredMessage;
-          if (before !== undefined && message.sequence >= before) continue;
-          if (message.sequence <= after) return out;
-          const previous = out.at(-1);
-          if (previous !== undefined && message.sequence >= previous.sequence) continue;
-          out.push(message);
-          if (out.length === limit) return out;
+    const prior = this.density.get(chatId);
+    try {
+      for (;;) {
+        const size = pageSize(limit - out.length, seenBlocks, seenMessages, prior);
+        const page = await this.query(chatId, {
+          ...(highest === undefined ? {} : { highest }),
+          order: "desc",
+          limit: size,
+        });
+        seenBlocks += page.length;
+        for (const block of page) {
+          seenMessages += block.messages.length;
+          for (let index = block.messages.length - 1; index >= 0; index--) {
+            const message = block.messages[index] as StoredMessage;
+            if (before !== undefined && message.sequence >= before) continue;
+            if (message.sequence <= after) return out;
+            const previous = out.at(-1);
+            if (previous !== undefined && message.sequence >= previous.sequence) continue;
+            out.push(message);
+            if (out.length === limit) return out;
+          }
         }
+        const last = page.at(-1);
+        if (page.length < size || last === undefined || last.firstSequence <= 1) return out;
+        highest = last.firstSequence - 1;
       }
-      const last = page.at(-1);
-      if (page.length < size || last === undefined || last.firstSequence <= 1) return out;
-      highest = last.firstSequence - 1;
+    } finally {
+      this.remember(chatId, seenBlocks, seenMessages);
     }
   }
 }

@@ -101,6 +101,7 @@ describe.skipIf(!haveChromium)("the client's message rules", () => {
         });
         const acks: unknown[] = [];
         const syncs: number[] = [];
+        let inFlight = 0;
         const message = (sequence: number) => ({
           message_id: `msg_${sequence}`,
           chat_id: chatId,
@@ -120,6 +121,9 @@ describe.skipIf(!haveChromium)("the client's message rules", () => {
           },
           request: async (_type: string, payload: { last_acked_sequence: number }) => {
             syncs.push(payload.last_acked_sequence);
+            inFlight++;
+            // Counted out one task later: the messenger has handled the reply by then.
+            setTimeout(() => inFlight--, 0);
             const messages = (syncReply ?? []).filter((s) => s > payload.last_acked_sequence).map(message);
             return { type: "sync_response", payload: { chat_id: chatId, messages, has_more: false } };
           },
@@ -131,7 +135,9 @@ describe.skipIf(!haveChromium)("the client's message rules", () => {
         messenger.track(chatId, 0);
         recorder.ready = true;
         for (const sequence of pushes) messenger.onFrame({ type: "message", payload: message(sequence) });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Gap syncs run in the background (MR-03): wait until every one has been answered and handled.
+        do await new Promise((resolve) => setTimeout(resolve, 0));
+        while (inFlight > 0);
         messenger.flushAcks();
         const saved = JSON.parse(localStorage.getItem(`mp.${api.me.user_id}.chat.${chatId}`) ?? "{}");
         const outcome = {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TopicReader } from "./support/kafka.js";
 import { engineEnv, HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS } from "./support/platform.js";
 import { call, login, newDevice, type User } from "./support/rest.js";
 import { sleep } from "./support/wait.js";
@@ -167,6 +168,8 @@ describe.skipIf(!engines)(
       // The reader stops reading. With an outbound buffer of OUTBOUND_MESSAGES, the first fanout batch of more
       // messages than that for this connection overflows it (messages handed to a socket count until written).
       reader.socket.pause();
+      const topics = new TopicReader(engines?.KAFKA_BROKERS ?? "");
+      const mark = await topics.mark("messages.persisted");
       const total = 150;
       let acked = 0;
       // In windows: the gateway bounds a connection's requests in flight.
@@ -177,8 +180,12 @@ describe.skipIf(!engines)(
         for (const ack of await Promise.all(window)) if (ack.type === "send_message_ack") acked++;
       }
       expect(acked).toBe(total);
-      // Fanout is asynchronous: give it time to reach the gateway before reading again.
-      await sleep(1_000);
+      // Fanout is asynchronous: once every message is published (published after its ack), wait until the
+      // fanout group has handled all of it (its pushes are then at the gateway) before reading again.
+      await topics.records("messages.persisted", mark, (records) => {
+        return records.filter((record) => record.key === chat).length >= total;
+      });
+      await topics.consumedThrough(world.platform.fanoutGroup, "messages.persisted");
       reader.socket.resume();
       const closing = await reader.next((f) => f.type === "connection_closing");
       expectClosing(closing.payload, "slow_consumer");

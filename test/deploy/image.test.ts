@@ -56,10 +56,10 @@ describe("deploy/docker-entrypoint.sh", () => {
   let stubApp: string;
   beforeAll(() => {
     stubApp = mkdtempSync(join(tmpdir(), "entrypoint-"));
-    mkdirSync(join(stubApp, "runtime"));
+    mkdirSync(join(stubApp, "app"));
     symlinkSync(join(ROOT, "node_modules"), join(stubApp, "node_modules"));
     writeFileSync(
-      join(stubApp, "runtime", "main.ts"),
+      join(stubApp, "app", "main.ts"),
       `import { readFileSync, statSync } from "node:fs";
 const keyFile = process.env.JWT_PRIVATE_KEY_FILE;
 const key = keyFile === undefined ? undefined : { path: keyFile, text: readFileSync(keyFile, "utf8"), mode: statSync(keyFile).mode & 0o777 };

@@ -14,6 +14,11 @@ export interface ScriptedConnection {
   readonly frames: Array<{ type: string; request_id?: string; payload: Record<string, unknown> }>;
   send(frame: Record<string, unknown>): void;
   establish(heartbeatIntervalMs?: number): void;
+  /**
+   * A WebSocket ping answered by the client's pong: every frame the client sent before it saw the ping has
+   * arrived when this resolves (one TCP stream), so "nothing was sent" can be checked without sleeping.
+   */
+  roundTrip(): Promise<void>;
 }
 
 export interface Refusal {
@@ -62,6 +67,11 @@ export async function scriptedServer(): Promise<ScriptedServer> {
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection: ScriptedConnection = {
+        roundTrip: () =>
+          new Promise<void>((resolve) => {
+            ws.once("pong", () => resolve());
+            ws.ping();
+          }),
         socket: ws,
         request,
         frames: [],

@@ -22,7 +22,7 @@ import {
   startIngestProcess,
   TEST_INTERNAL_GRPC_TOKEN,
 } from "./ingest-cluster.js";
-import { expectInvariants, percentile, sendLoad } from "./workload.js";
+import { expectInvariants, loadUnderWay, percentile, sendLoad } from "./workload.js";
 
 /**
  * Placement under load with real processes: ingest nodes run as `ROLE=ingest` processes on dynalite, Redis and
@@ -118,8 +118,11 @@ describe.skipIf(!dynamodb || !redis || !kafka)("placement with several ingest pr
 
   it("adding a node under load moves chats to it without losing or duplicating a message", async () => {
     const before = new Map(chats.map(({ chatId }) => [chatId, view.current().ownerIdOf(chatId)]));
-    const load = sendLoad(router, chats, PER_CHAT, { pauseMs: 20, tag: "add" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { result: load, underWay } = loadUnderWay(router, chats, PER_CHAT, chats.length, {
+      pauseMs: 20,
+      tag: "add",
+    });
+    await underWay;
     await start("ingest-c");
     await settled("the handoff to ingest-c to settle");
     const result = await load;
@@ -139,8 +142,11 @@ describe.skipIf(!dynamodb || !redis || !kafka)("placement with several ingest pr
   }, 120_000);
 
   it("draining a node under load hands all its chats off, and it ends with no active actor", async () => {
-    const load = sendLoad(router, chats, PER_CHAT, { pauseMs: 20, tag: "drain" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { result: load, underWay } = loadUnderWay(router, chats, PER_CHAT, chats.length, {
+      pauseMs: 20,
+      tag: "drain",
+    });
+    await underWay;
     const config = await admin.apply({ kind: "drain", nodeId: "ingest-a" });
     await settled("the drain of ingest-a to settle");
     const result = await load;
@@ -162,8 +168,11 @@ describe.skipIf(!dynamodb || !redis || !kafka)("placement with several ingest pr
     const victim = "ingest-b";
     const victimChats = chats.filter(({ chatId }) => view.current().ownerIdOf(chatId) === victim);
     expect(victimChats.length).toBeGreaterThan(0);
-    const load = sendLoad(router, chats, PER_CHAT, { pauseMs: 20, tag: "kill" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { result: load, underWay } = loadUnderWay(router, chats, PER_CHAT, chats.length, {
+      pauseMs: 20,
+      tag: "kill",
+    });
+    await underWay;
     const killedAt = Date.now();
     await nodes.get(victim)?.crash();
     nodes.delete(victim);

@@ -32,7 +32,13 @@ export async function sendLoad(
   ingest: IngestApi,
   chats: readonly { chatId: ChatId; sender: UserId }[],
   perChat: number,
-  options: { pauseMs?: number; attempts?: number; tag?: string } = {},
+  options: {
+    pauseMs?: number;
+    attempts?: number;
+    tag?: string;
+    /** Told the number of sends acknowledged so far after each ack (e.g. to act once the load is under way). */
+    onAcked?: (total: number) => void;
+  } = {},
 ): Promise<LoadResult> {
   const acked: Acked[] = [];
   const unacked: LoadResult["unacked"] = [];
@@ -62,6 +68,7 @@ export async function sendLoad(
               messageId: result.messageId,
               latencyMs: Date.now() - started,
             });
+            options.onAcked?.(acked.length);
             done = true;
           } catch (error) {
             if (!isAppError(error) || !error.retryable) throw error;
@@ -118,3 +125,29 @@ export const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
+
+/**
+ * sendLoad, with a promise that resolves once `count` sends have been acknowledged: a change (a node added,
+ * drained or killed) is then made while the load is verifiably under way, not after a guessed delay.
+ */
+export function loadUnderWay(
+  ingest: IngestApi,
+  chats: readonly { chatId: ChatId; sender: UserId }[],
+  perChat: number,
+  count: number,
+  options: { pauseMs?: number; attempts?: number; tag?: string } = {},
+): { result: Promise<LoadResult>; underWay: Promise<void> } {
+  let markUnderWay: () => void = () => {};
+  const underWay = new Promise<void>((resolve) => {
+    markUnderWay = resolve;
+  });
+  const result = sendLoad(ingest, chats, perChat, {
+    ...options,
+    onAcked: (total) => {
+      if (total >= count) markUnderWay();
+    },
+  });
+  // A load that fails before `count` acks must not leave the caller waiting.
+  void result.then(markUnderWay, markUnderWay);
+  return { result, underWay };
+}

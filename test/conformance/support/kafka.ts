@@ -37,6 +37,29 @@ export class TopicReader {
     }
   }
 
+  /**
+   * Waits until consumer group `groupId` has committed, on every partition of `topic`, at least the end the
+   * partition has now: everything published so far has been handled by that group (e.g. fanout's pushes
+   * have been handed to the gateways).
+   */
+  async consumedThrough(groupId: string, topic: string, timeoutMs = 20_000): Promise<void> {
+    const ends = await this.mark(topic);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const caughtUp = async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return [...ends].every(([partition, end]) => {
+          const offset = committed?.partitions.find((entry) => entry.partition === partition)?.offset;
+          return end === "0" || (offset !== undefined && BigInt(offset) >= BigInt(end));
+        });
+      };
+      await waitFor(caughtUp, { timeoutMs, what: `${groupId} to consume ${topic}`, intervalMs: 100 });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Records of `topic` after `mark` until `done(records)` holds (or the deadline passes). */
   async records(
     topic: string,

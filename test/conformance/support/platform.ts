@@ -49,6 +49,8 @@ export interface Platform {
   /** `ws://127.0.0.1:<port>/v1/ws`. */
   readonly wsUrl: string;
   readonly pid: number;
+  /** The fanout worker's Kafka consumer group (FANOUT_GROUP), to see from outside what it has consumed. */
+  readonly fanoutGroup: string;
   /** The PEM of the key the platform signs access tokens with (the suite configured it, as an operator does). */
   readonly signingKeyPem: string;
   /** Every line the process wrote, for diagnosis. */
@@ -159,6 +161,7 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     baseUrl,
     wsUrl: `${baseUrl.replace(/^http/, "ws")}/v1/ws`,
     pid,
+    fanoutGroup: String(env.FANOUT_GROUP),
     signingKeyPem,
     output: () => output,
     exited,
