@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../deploy/local/free-port.js";
 import { DynamoChatStore } from "../../runtime/adapters/dynamodb/chat-store.js";
 import { createDynamoClient } from "../../runtime/adapters/dynamodb/client.js";
+import type { DynaliteServer } from "../../runtime/adapters/dynamodb/dynalite-server.js";
+import { startDynaliteWorker } from "../../runtime/adapters/dynamodb/dynalite-worker.js";
 import { DynamoMessageStore } from "../../runtime/adapters/dynamodb/message-store.js";
 import type { DynamoStoreOptions } from "../../runtime/adapters/dynamodb/store-options.js";
 import { deleteTables, ensureTables } from "../../runtime/adapters/dynamodb/tables.js";
@@ -44,6 +46,43 @@ async function dynamoFixture<S>(build: (options: DynamoStoreOptions) => S) {
     },
   };
 }
+
+/**
+ * The same suites through a dynalite thread of this process, which the client reaches without HTTP
+ * (in-process-dynalite.ts): the embedded platform's path must answer exactly as the HTTP one does.
+ */
+let inProcess: Promise<DynaliteServer> | undefined;
+const inProcessEndpoint = async () => {
+  inProcess ??= startDynaliteWorker({ progress: () => {} });
+  return (await inProcess).endpoint;
+};
+afterAll(async () => {
+  await (await inProcess)?.stop();
+});
+
+async function inProcessFixture<S>(build: (options: DynamoStoreOptions) => S) {
+  const client = createDynamoClient({ endpoint: await inProcessEndpoint(), region: REGION });
+  const tablePrefix = uniqueName("contract_");
+  await ensureTables(client, tablePrefix);
+  const clock = new ManualClock();
+  return {
+    store: build({ client, tablePrefix, clock }),
+    clock,
+    cleanup: async () => {
+      await deleteTables(client, tablePrefix);
+      client.destroy();
+    },
+  };
+}
+
+describe("DynamoDB adapters on a dynalite thread of this process (no HTTP)", () => {
+  describeMessageStoreContract("dynamodb in process", () =>
+    inProcessFixture((options) => new DynamoMessageStore(options)),
+  );
+  describeChatStoreContract("dynamodb in process", () =>
+    inProcessFixture((options) => new DynamoChatStore(options)),
+  );
+});
 
 describe.skipIf(!endpoint)("DynamoDB adapters", () => {
   describeMessageStoreContract("dynamodb", () => dynamoFixture((options) => new DynamoMessageStore(options)));

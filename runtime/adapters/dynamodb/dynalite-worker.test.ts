@@ -39,6 +39,8 @@ describe("dynalite on a worker thread", () => {
     const first = started(await startDynaliteWorker({ progress: () => {}, path, port }));
     const client = createDynamoClient({ endpoint: first.endpoint, region: "us-east-1" });
     cleanups.push(() => client.destroy());
+    // A client of this process reaches the thread without HTTP (in-process-dynalite.ts).
+    expect(client.config.requestHandler).toMatchObject({ metadata: { handlerProtocol: "in-process" } });
     await client.send(
       new CreateTableCommand({
         TableName: "kept",

@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import { type MessagePort, Worker } from "node:worker_threads";
+import { DYNAMO_REQUEST_TIMEOUTS } from "./client.js";
 import {
   type DynaliteOptions,
   type DynaliteServer,
@@ -6,17 +7,18 @@ import {
   dynaliteStarted,
   dynaliteVersion,
 } from "./dynalite-server.js";
+import { InProcessDynalite, registerInProcessDynalite } from "./in-process-dynalite.js";
 
 const THREAD = new URL("./dynalite-thread.mjs", import.meta.url);
 
 /** What dynalite-thread.mjs posts while starting. */
 type StartMessage =
-  | { readonly type: "listening"; readonly port: number }
+  | { readonly type: "listening"; readonly port: number; readonly requests: MessagePort }
   | { readonly type: "failed"; readonly message: string; readonly code?: string };
 
-/** The port the thread listens on, once it says so; its start listeners are removed either way. */
-function listening(worker: Worker): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+/** The port the thread listens on and its request port, once it says so; start listeners go either way. */
+function listening(worker: Worker): Promise<{ port: number; requests: MessagePort }> {
+  return new Promise<{ port: number; requests: MessagePort }>((resolve, reject) => {
     const settle = (outcome: () => void) => {
       worker.off("message", onMessage).off("error", onError).off("exit", onExit);
       outcome();
@@ -24,7 +26,7 @@ function listening(worker: Worker): Promise<number> {
     const onMessage = (message: StartMessage) =>
       settle(() =>
         message.type === "listening"
-          ? resolve(message.port)
+          ? resolve({ port: message.port, requests: message.requests })
           : reject(
               Object.assign(new Error(`dynalite could not listen: ${message.message}`), {
                 code: message.code,
@@ -42,7 +44,8 @@ function listening(worker: Worker): Promise<number> {
  * dynalite on a worker thread of this process, listening on loopback: the embedded platform's storage. One
  * process and one command still, but dynalite's request handling (JSON, validation, LevelDB) runs on a
  * second event loop, so a second core serves it instead of queueing it behind the platform's own work.
- * Clients reach it over HTTP exactly as they reach an in-thread dynalite (`startDynalite`).
+ * Other processes reach it over HTTP exactly as they reach an in-thread dynalite (`startDynalite`); DynamoDB
+ * clients of this process skip HTTP and send their requests to the thread as messages (in-process-dynalite.ts).
  *
  * An uncaught exception in dynalite after the start is raised again on this thread (the worker has no
  * `error` listener then), ending the process as it would have with dynalite on this thread.
@@ -57,11 +60,15 @@ export async function startDynaliteWorker(options: DynaliteOptions): Promise<Dyn
   });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
-  const port = await listening(worker).catch(async (error: unknown) => {
+  const { port, requests } = await listening(worker).catch(async (error: unknown) => {
     await worker.terminate();
     throw error;
   });
   const endpoint = `http://127.0.0.1:${port}`;
+  const unregister = registerInProcessDynalite(
+    endpoint,
+    new InProcessDynalite(requests, DYNAMO_REQUEST_TIMEOUTS.requestTimeout),
+  );
   options.progress(dynaliteStarted(version, endpoint, options.path, "on a worker thread"));
   let stopped: Promise<void> | undefined;
   return {
@@ -70,6 +77,7 @@ export async function startDynaliteWorker(options: DynaliteOptions): Promise<Dyn
     endpoint,
     stop: () => {
       stopped ??= (async () => {
+        unregister();
         worker.postMessage({ type: "stop" });
         await exited;
       })();
