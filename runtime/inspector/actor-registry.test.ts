@@ -118,3 +118,60 @@ describe("the inspector's actor registry", () => {
     unwatch();
   });
 });
+
+describe("the registry's kind-wide watches", () => {
+  it("streams every actor of a kind, those created later too, and nothing once unwatched", () => {
+    const registry = new ActorRegistry(new ManualClock(), KINDS);
+    registry.added("connection", "c1", established);
+    const seen: InspectionRecord[] = [];
+    const unwatch = registry.watchKind("connection", (record) => seen.push(record));
+    registry.stepped("connection", "c1", "HEARTBEAT", established, false);
+    registry.added("connection", "c2", "authenticating");
+    registry.stepped("connection", "c2", "ESTABLISHED", established, false);
+    registry.added("sequencer", "chat_1", { ready: "idle" });
+    registry.stepped("sequencer", "chat_1", "", { ready: "busy" }, false);
+    unwatch();
+    registry.stepped("connection", "c1", "BUFFER_HIGH", slow, false);
+    expect(seen.map(({ key, event, to }) => `${key} ${event} ${to}`)).toEqual([
+      "c1 HEARTBEAT established.liveness.alive, established.flow.normal",
+      "c2 ESTABLISHED established.liveness.alive, established.flow.normal",
+    ]);
+  });
+
+  it("opens the taps of a kind's actors only while the kind is watched, one per actor whoever listens", async () => {
+    const registry = new ActorRegistry(new ManualClock(), KINDS);
+    const lifecycles = ["chat_1", "chat_2"].map((key) => {
+      const lifecycle = createActor(actorLifecycleMachine, {
+        clock: new ManualClock(),
+        input: { actorId: key, idleTimeoutMs: 1_000 },
+      });
+      lifecycle.start();
+      hostLifecycles(registry, "sequencer")(key, lifecycle);
+      lifecycle.send({ type: "ACTIVATED" });
+      return lifecycle;
+    });
+    const [one, two] = lifecycles as [(typeof lifecycles)[number], (typeof lifecycles)[number]];
+    expect(registry.openTaps("sequencer")).toBe(0);
+
+    const single: string[] = [];
+    const every: string[] = [];
+    const unwatchOne = registry.watch("sequencer", "chat_1", (record) => single.push(record.event));
+    expect(registry.openTaps("sequencer")).toBe(1);
+    const unwatchKind = registry.watchKind("sequencer", (record) =>
+      every.push(`${record.key} ${record.event}`),
+    );
+    expect(registry.openTaps("sequencer")).toBe(2);
+    one.send({ type: "WORK_STARTED" });
+    two.send({ type: "WORK_STARTED" });
+    unwatchKind();
+    // The single watch keeps its own tap; the other actor is back on its fast path.
+    expect(registry.openTaps("sequencer")).toBe(1);
+    one.send({ type: "WORK_DONE" });
+    two.send({ type: "WORK_DONE" });
+    unwatchOne();
+    expect(registry.openTaps("sequencer")).toBe(0);
+    await Promise.resolve();
+    expect(every).toEqual(["chat_1 WORK_STARTED", "chat_2 WORK_STARTED"]);
+    expect(single).toEqual(["WORK_STARTED", "WORK_DONE"]);
+  });
+});

@@ -30,18 +30,18 @@ interface Entry {
   readonly tap: Tap | undefined;
 }
 
-interface Watch {
-  readonly listeners: Set<RecordListener>;
-  untap: (() => void) | undefined;
-}
-
 class KindTable {
   readonly actors = new Map<string, Entry>();
   /** Live actors per active state path (ancestors included). */
   readonly counts = new Map<string, number>();
   /** Actors that ended, per final state path, since this process started. */
   readonly ended = new Map<string, number>();
-  readonly watches = new Map<string, Watch>();
+  /** Listeners of one actor each, by key. */
+  readonly watches = new Map<string, Set<RecordListener>>();
+  /** Listeners of every actor of the kind (a kind-wide recording). */
+  readonly everyActor = new Set<RecordListener>();
+  /** The taps open now, by key: at most one per actor, whoever listens. */
+  readonly taps = new Map<string, () => void>();
 
   count(paths: readonly string[], delta: number): void {
     for (const path of paths) {
@@ -49,6 +49,11 @@ class KindTable {
       if (next === 0) this.counts.delete(path);
       else this.counts.set(path, next);
     }
+  }
+
+  /** Whether anyone listens to the actor's steps. */
+  heard(key: string): boolean {
+    return this.everyActor.size > 0 || this.watches.has(key);
   }
 }
 
@@ -76,16 +81,16 @@ export class ActorRegistry {
     this.tables = new Map(kinds.map((kind) => [kind, new KindTable()]));
   }
 
-  /** A new actor in its first state; `tap` streams its steps when it is watched. */
+  /** A new actor in its first state; `tap` streams its steps while someone listens to them. */
   added(kind: ActorKind, key: string, value: StateValueLike, tap?: Tap): void {
     const table = this.table(kind);
     const known = table.actors.get(key);
     if (known !== undefined) table.count(known.paths, -1);
+    this.closeTap(table, key);
     const paths = this.pathsOf(value);
     table.actors.set(key, { value, paths, tap });
     table.count(paths, 1);
-    const watch = table.watches.get(key);
-    if (watch !== undefined && tap !== undefined) this.startTap(kind, key, watch, tap);
+    if (tap !== undefined && table.heard(key)) this.openTap(kind, key, tap);
   }
 
   /**
@@ -104,9 +109,13 @@ export class ActorRegistry {
       entry.value = value;
       entry.paths = paths;
     }
-    if (table.watches.size > 0 && entry.tap === undefined) {
-      const watch = table.watches.get(key);
-      if (watch !== undefined) this.emit(watch, this.record(kind, key, event, before, value, done));
+    // Two size checks per step while nobody listens: the actors nobody watches pay nothing more.
+    if (
+      entry.tap === undefined &&
+      (table.watches.size > 0 || table.everyActor.size > 0) &&
+      table.heard(key)
+    ) {
+      this.emit(table, key, this.record(kind, key, event, before, value, done));
     }
     if (done) this.removed(kind, key);
   }
@@ -120,10 +129,9 @@ export class ActorRegistry {
     table.count(entry.paths, -1);
     const state = describeState(entry.value);
     table.ended.set(state, (table.ended.get(state) ?? 0) + 1);
-    const watch = table.watches.get(key);
-    const untap = watch?.untap;
-    if (watch !== undefined && untap !== undefined) {
-      watch.untap = undefined;
+    const untap = table.taps.get(key);
+    if (untap !== undefined) {
+      table.taps.delete(key);
       // XState tells snapshot observers before inspection observers: the tap still has the final step to
       // report, within this same synchronous update.
       queueMicrotask(untap);
@@ -173,34 +181,69 @@ export class ActorRegistry {
   /** Streams the actor's steps to `listener` until the returned function is called. */
   watch(kind: ActorKind, key: string, listener: RecordListener): () => void {
     const table = this.table(kind);
-    let watch = table.watches.get(key);
-    if (watch === undefined) {
-      watch = { listeners: new Set(), untap: undefined };
-      table.watches.set(key, watch);
+    let listeners = table.watches.get(key);
+    if (listeners === undefined) {
+      listeners = new Set();
+      table.watches.set(key, listeners);
     }
-    watch.listeners.add(listener);
+    listeners.add(listener);
     const tap = table.actors.get(key)?.tap;
-    if (tap !== undefined && watch.untap === undefined) this.startTap(kind, key, watch, tap);
-    const held = watch;
+    if (tap !== undefined && !table.taps.has(key)) this.openTap(kind, key, tap);
+    const held = listeners;
     return () => {
-      held.listeners.delete(listener);
-      if (held.listeners.size > 0) return;
-      held.untap?.();
+      held.delete(listener);
+      if (held.size > 0) return;
       if (table.watches.get(key) === held) table.watches.delete(key);
+      if (!table.heard(key)) this.closeTap(table, key);
     };
   }
 
-  private startTap(kind: ActorKind, key: string, watch: Watch, tap: Tap): void {
-    watch.untap?.();
-    let before = this.table(kind).actors.get(key)?.value ?? "";
-    watch.untap = tap((event, value, ended) => {
-      this.emit(watch, this.record(kind, key, event, before, value, ended));
-      before = value;
-    });
+  /**
+   * Streams the steps of every actor of `kind`, live now or created later, until the returned function is
+   * called. Actors that report each step anyway cost nothing more; the others open their tap meanwhile.
+   */
+  watchKind(kind: ActorKind, listener: RecordListener): () => void {
+    const table = this.table(kind);
+    table.everyActor.add(listener);
+    for (const [key, entry] of table.actors) {
+      if (entry.tap !== undefined && !table.taps.has(key)) this.openTap(kind, key, entry.tap);
+    }
+    return () => {
+      if (!table.everyActor.delete(listener) || table.everyActor.size > 0) return;
+      for (const key of [...table.taps.keys()]) {
+        if (!table.watches.has(key)) this.closeTap(table, key);
+      }
+    };
   }
 
-  private emit(watch: Watch, record: InspectionRecord): void {
-    for (const listener of watch.listeners) listener(record);
+  /** How many actors of `kind` stream their steps through a tap now (a cost only while someone listens). */
+  openTaps(kind: ActorKind): number {
+    return this.table(kind).taps.size;
+  }
+
+  private openTap(kind: ActorKind, key: string, tap: Tap): void {
+    const table = this.table(kind);
+    this.closeTap(table, key);
+    let before = table.actors.get(key)?.value ?? "";
+    table.taps.set(
+      key,
+      tap((event, value, ended) => {
+        this.emit(table, key, this.record(kind, key, event, before, value, ended));
+        before = value;
+      }),
+    );
+  }
+
+  private closeTap(table: KindTable, key: string): void {
+    const untap = table.taps.get(key);
+    if (untap === undefined) return;
+    table.taps.delete(key);
+    untap();
+  }
+
+  private emit(table: KindTable, key: string, record: InspectionRecord): void {
+    for (const listener of table.watches.get(key) ?? []) listener(record);
+    for (const listener of table.everyActor) listener(record);
   }
 
   private record(

@@ -72,6 +72,9 @@ export async function inspectorSnapshot(sources: SnapshotSources, filter: ActorF
       title: drawn.title,
       source: drawn.source,
       diagram: `/inspector/machines/${drawn.name}.svg`,
+      definition: `/inspector/machines/${drawn.name}.json`,
+      // Actors reported only when asked have no steps to watch or record.
+      recordable: reported === undefined,
       ...live,
     };
   });

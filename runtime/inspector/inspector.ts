@@ -11,12 +11,13 @@ import type { InspectorAccess } from "./inspector-access.js";
 import { inspectorRoute } from "./inspector-route.js";
 import { InspectorSocket } from "./inspector-socket.js";
 import type { ActorKind, PolledSource, ServerMachine } from "./machine-catalog.js";
+import { Recordings } from "./recordings.js";
 import { RingOverview } from "./ring-overview.js";
 
 /**
  * The inspector of one process (`/inspector` on its internal HTTP listener, embedded or any role of a cluster): the
  * machines' diagrams with live counts of this process's actors per state, one actor's steps streamed live,
- * and the ring. Built before the roles so that they can report their actors from the first one. The machines
+ * recordings of transitions to download, and the ring. Built before the roles so that they can report their actors from the first one. The machines
  * are registered by the composition root; the planes report their actors through the hooks below.
  */
 export interface InspectorOptions {
@@ -56,6 +57,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   const kinds = options.machines.map((machine) => machine.kind);
   const registry = new ActorRegistry(options.clock, kinds);
   const polled = new Map<ActorKind, PolledSource>();
+  const recordings = new Recordings(registry, options.clock);
   const stops: Array<() => void> = [];
   const ring = new RingOverview({
     admin: options.placement.admin,
@@ -91,10 +93,12 @@ export function createInspector(options: InspectorOptions): Inspector {
         now: () => options.clock.now(),
       },
       options.access,
+      recordings,
     ),
     attach: (server) => socket.attach(server),
     close: () => {
       for (const stop of stops.splice(0)) stop();
+      recordings.close();
       socket.close();
     },
   };

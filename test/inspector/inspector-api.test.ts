@@ -241,4 +241,35 @@ describe.skipIf(!dynamodb || !redis)("the inspector of a cluster role outside de
     const { socket } = await watcher(`${ws}/inspector/ws?token=${token}`);
     socket.close();
   });
+
+  it("refuses the exports and the recordings without ADMIN_TOKEN, and serves them with it", async () => {
+    const bearer = { authorization: `Bearer ${token}` };
+    const reads = [
+      "/inspector/machines/connection.json",
+      "/inspector/machines/connection.svg?download=1",
+      "/inspector/api/recordings",
+    ];
+    for (const path of reads) {
+      const refused = await fetch(`${baseUrl}${path}`);
+      expect(refused.status, path).toBe(401);
+      expect(((await refused.json()) as { error: { code: string } }).error.code, path).toBe("UNAUTHORIZED");
+      expect((await fetch(`${baseUrl}${path}`, { headers: bearer })).status, path).toBe(200);
+    }
+    const body = JSON.stringify({ kind: "sequencer", duration_ms: 60_000, max_events: 10 });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${baseUrl}/inspector/api/recordings`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
+    expect((await post({})).status).toBe(401);
+    const started = await post(bearer);
+    expect(started.status).toBe(201);
+    const recording = ((await started.json()) as { data: { id: string; download: string } }).data;
+    expect((await fetch(`${baseUrl}${recording.download}`)).status).toBe(401);
+    expect((await fetch(`${baseUrl}${recording.download}?token=${token}`)).status).toBe(200);
+    const stop = `${baseUrl}/inspector/api/recordings/${recording.id}/stop`;
+    expect((await fetch(stop, { method: "POST" })).status).toBe(401);
+    expect((await fetch(stop, { method: "POST", headers: bearer })).status).toBe(200);
+  });
 });

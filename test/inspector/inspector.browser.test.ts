@@ -7,8 +7,9 @@ import { type InspectorWorld, startInspectorWorld } from "./inspector-fixture.js
 
 /**
  * `/inspector` in headless Chromium against the real embedded platform: the counts the page shows per
- * machine state are the actors that exist, a picked connection's transitions appear live, and the ring
- * section lists the embedded node. Screenshots go to test-results/inspector/.
+ * machine state are the actors that exist, a picked connection's transitions appear live, the ring
+ * section lists the embedded node, a recording started from the page downloads as NDJSON, and its file
+ * replays step by step on the diagram. Screenshots go to test-results/inspector/.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
@@ -38,6 +39,7 @@ const redis = engineEndpoint("redis");
 /** The page's document, for the functions that run inside it (this project's TypeScript has no DOM lib). */
 interface PageNode {
   readonly textContent: string | null;
+  getAttribute(name: string): string | null;
 }
 declare const document: {
   querySelector(selector: string): PageNode | null;
@@ -120,5 +122,64 @@ describe.skipIf(!haveChromium || !dynamodb || !redis)("the inspector page", () =
     await listed("#steps li", ["SOCKET_CLOSED", "→ closed", "(ended)"]);
     await shows(liveCount("connection", "established"), "1");
     await page.screenshot({ path: join(SCREENSHOTS, "disconnected.png"), fullPage: true });
+  });
+
+  it("records a connection from the page, downloads its NDJSON, and replays it on the diagram", async () => {
+    const key = world.bob.connectionId;
+    await page.click(`#actor-rows tr[data-key="${key}"] button.watch`);
+    await page.fill('#record-form input[name="max_events"]', "2");
+    await page.click('#record-form button[type="submit"]');
+    await listed("#recording-rows tr", [`connection ${key}`, "recording"]);
+    world.bob.peer.send("heartbeat", {});
+    world.bob.peer.send("heartbeat", {});
+    await listed("#recording-rows tr", [`connection ${key}`, "done (max events)", "2"]);
+
+    const link = page.locator(`#recording-rows tr:has-text("${key}") a.download`).first();
+    const href = (await link.getAttribute("href")) ?? "";
+    expect(await link.getAttribute("download")).toMatch(/^connection-.+\.ndjson$/);
+    const ndjson = await (await fetch(`${world.platform.internalUrl}${href}`)).text();
+    expect(ndjson.trimEnd().split("\n")).toHaveLength(2);
+    // The machines can be taken away too.
+    expect(
+      await page.getAttribute('section.machine[data-machine="connection"] a.download.json', "download"),
+    ).toBe("connection.json");
+
+    // A recording changes state only at its end: make the replay's second step a different one.
+    const [first] = ndjson.trimEnd().split("\n");
+    const closing = {
+      ...(JSON.parse(first ?? "{}") as Record<string, unknown>),
+      event: "CLOSE",
+      to: "closing",
+    };
+    await page.setInputFiles("#replay-file", {
+      name: "replayed.ndjson",
+      mimeType: "application/x-ndjson",
+      buffer: Buffer.from(`${first}\n${JSON.stringify(closing)}\n`),
+    });
+    await shows("#replay-position", "step 1 of 2");
+    const marked = (className: string) =>
+      page.waitForFunction(
+        ([kind, css]) =>
+          Array.from(
+            document.querySelectorAll(`section.machine[data-machine="${kind}"] svg .${css as string}`),
+          ).map((node) => node.getAttribute("data-state")),
+        ["connection", className],
+        { timeout: UI_TIMEOUT_MS, polling: 100 },
+      );
+    expect(await (await marked("replay-to")).jsonValue()).toEqual([
+      "established.liveness.alive",
+      "established.flow.normal",
+    ]);
+    await page.click("#replay-forward");
+    await shows("#replay-position", "step 2 of 2");
+    await listed("#replay-step", ["CLOSE", "→ closing"]);
+    expect(await (await marked("replay-to")).jsonValue()).toEqual(["closing"]);
+    expect(await (await marked("replay-from")).jsonValue()).toEqual([
+      "established.liveness.alive",
+      "established.flow.normal",
+    ]);
+    await page.screenshot({ path: join(SCREENSHOTS, "replay.png"), fullPage: true });
+    await page.click("#replay-back");
+    await shows("#replay-position", "step 1 of 2");
   });
 });

@@ -1,22 +1,13 @@
-// The inspector page: polls /inspector/api/snapshot for counts, actors and the ring, and watches one actor
-// over /inspector/ws. Plain DOM, no framework; every value from the server is set as text, never as HTML
+// The inspector page: polls /inspector/api/snapshot for counts, actors and the ring, watches one actor over
+// /inspector/ws, and lists recordings (recordings.js); replay.js replays a recording's file on the diagrams. Plain DOM, no framework; every value from the server is set as text, never as HTML
 // (the diagrams excepted: they are this server's own drawings).
+
+import { $, answerOf, element, withToken } from "./page-tools.js";
+import { offerKinds, refreshRecordings, suggestActor } from "./recordings.js";
+import "./replay.js";
 
 const POLL_MS = 2000;
 const MAX_STEPS = 200;
-
-const token = new URLSearchParams(location.search).get("token");
-const withToken = (path) =>
-  token === null ? path : `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
-
-const $ = (id) => document.getElementById(id);
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  for (const child of children) node.append(child instanceof Node ? child : String(child));
-  return node;
-}
 
 const diagrams = new Map();
 let watched;
@@ -35,9 +26,28 @@ function loadDiagram(machine) {
 
 async function drawDiagram(machine) {
   const section = element("section", { class: "machine", "data-machine": machine.kind });
-  section.append(element("h2", {}, `${machine.title} `, element("span", { class: "live" })));
+  const downloads = element(
+    "span",
+    { class: "downloads" },
+    element(
+      "a",
+      {
+        class: "download svg",
+        href: withToken(`${machine.diagram}?download=1`),
+        download: `${machine.name}.svg`,
+      },
+      "SVG",
+    ),
+    " ",
+    element(
+      "a",
+      { class: "download json", href: withToken(machine.definition), download: `${machine.name}.json` },
+      "XState JSON",
+    ),
+  );
+  section.append(element("h2", {}, `${machine.title} `, element("span", { class: "live" }), downloads));
   const diagram = element("div", { class: "diagram" });
-  const response = await fetch(machine.diagram);
+  const response = await fetch(withToken(machine.diagram));
   diagram.innerHTML = await response.text();
   section.append(diagram);
   const counts = element("table", { class: "counts", "data-machine": machine.kind });
@@ -157,12 +167,11 @@ function snapshotPath() {
 
 async function refresh() {
   try {
-    const response = await fetch(snapshotPath(), { cache: "no-store" });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error?.message ?? response.statusText);
-    const snapshot = body.data;
+    const snapshot = await answerOf(await fetch(snapshotPath(), { cache: "no-store" }));
     $("node").textContent = `${snapshot.node.node_id} (${snapshot.node.role})`;
     await renderMachines(snapshot.machines);
+    offerKinds(snapshot.machines);
+    await refreshRecordings();
     renderActors(snapshot.actors);
     renderRing(snapshot.ring);
     $("status").textContent = `updated ${snapshot.at}`;
@@ -177,6 +186,7 @@ function watch(kind, key) {
   watched = { kind, key };
   $("steps").replaceChildren();
   $("watch-title").textContent = `${kind} ${key}`;
+  suggestActor(kind, key);
   for (const row of $("actor-rows").children) {
     row.classList.toggle("watched", row.dataset.kind === kind && row.dataset.key === key);
   }
