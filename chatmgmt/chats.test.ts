@@ -38,6 +38,23 @@ describe.skipIf(!dynamoEndpoint || !kafka)("chat management: chats and members",
     expect(response.status).toBe(201);
     return response.body.data.chat_id as string;
   };
+  /**
+   * Lifecycle records of one chat reach the log in the order they were raised, so once a record raised
+   * after a test's requests (`marker` added to the group) has arrived, so has every record those requests
+   * raised: a duplicate would be in `fixture.events` by then.
+   */
+  const settled = async (chatId: string, marker: LoggedIn) => {
+    const added = await call("POST", `/api/v1/chats/${chatId}/members`, {
+      token: owner.accessToken,
+      body: { user_id: marker.userId },
+    });
+    expect(added.status).toBe(201);
+    await waitFor(() => membershipEventsOf(chatId, marker).length === 1, { what: "the marker's event" });
+  };
+  const membershipEventsOf = (chatId: string, user: LoggedIn) =>
+    eventsOf(chatId, "MembershipChanged").filter(
+      (e) => (e.payload as { user_id: string }).user_id === user.userId,
+    );
 
   describe("direct chats", () => {
     it("creates a direct chat once (201); asking again returns it (200, X-Idempotent-Replay)", async () => {
@@ -471,8 +488,7 @@ describe.skipIf(!dynamoEndpoint || !kafka)("chat management: chats and members",
       expect(first.headers.get("x-idempotent-replay")).toBeNull();
       expect(second.body.data).toEqual(first.body.data);
       const chatId = first.body.data.chat_id;
-      await waitFor(() => eventsOf(chatId, "ChatCreated").length === 1, { what: "ChatCreated" });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await settled(chatId, carol);
       expect(eventsOf(chatId, "ChatCreated")).toHaveLength(1);
       const reused = await call("POST", "/api/v1/chats", {
         token: owner.accessToken,
@@ -530,10 +546,11 @@ describe.skipIf(!dynamoEndpoint || !kafka)("chat management: chats and members",
       expect(new Set(results.map((r) => r.body.data?.chat_id)).size).toBe(1);
       expect(results.every((r) => r.status === 201)).toBe(true);
       const chatId = results[0]?.body.data.chat_id;
-      await waitFor(() => eventsOf(chatId, "ChatCreated").length === 1, { what: "ChatCreated" });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await settled(chatId, carol);
       expect(eventsOf(chatId, "ChatCreated")).toHaveLength(1);
-      expect(eventsOf(chatId, "MembershipChanged")).toHaveLength(2);
+      expect(eventsOf(chatId, "MembershipChanged")).toHaveLength(3);
+      expect(membershipEventsOf(chatId, owner)).toHaveLength(1);
+      expect(membershipEventsOf(chatId, bob)).toHaveLength(1);
     });
 
     it("a replayed member add answers 201 again and publishes one added event; another body is 409", async () => {
@@ -555,8 +572,7 @@ describe.skipIf(!dynamoEndpoint || !kafka)("chat management: chats and members",
         eventsOf(chatId, "MembershipChanged").filter(
           (e) => (e.payload as { user_id: string }).user_id === carol.userId,
         );
-      await waitFor(() => added().length === 1, { what: "added event" });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await settled(chatId, bob);
       expect(added()).toHaveLength(1);
       const reused = await call("POST", `/api/v1/chats/${chatId}/members`, {
         token: owner.accessToken,

@@ -35,7 +35,7 @@ export interface ChatManagementDeps extends ChatManagementStores {
   /** `chats.created` and `memberships.changed` go here (topics must exist: the platform ensures them). */
   readonly eventLog: EventLog;
   /** Closes a revoked session's WebSockets (GatewayApi.closeConnections of every gateway). */
-  readonly closeConnections: (request: CloseConnectionsRequest) => Promise<number>;
+  readonly closeConnections: CloseConnections;
   /** Default: the dev sender, which logs codes (and serves them at /api/v1/dev/otp in dev mode). */
   readonly smsSender?: SmsSender & Partial<DevOtpInbox>;
   /** A PEM private key; overrides JWT_PRIVATE_KEY_FILE (tests). */
@@ -60,19 +60,14 @@ export interface AuthLimits {
   readonly restUnauthenticatedPerMinute: number;
 }
 
-/** Everything a handler may use: one injectable object (token CHATMGMT_CONTEXT). */
-export interface ChatMgmtContext extends Omit<ChatManagementDeps, "signingKeyPem" | "smsSender"> {
+/** Closes WebSockets of a user or session (GatewayApi.closeConnections of every gateway); the count closed. */
+export type CloseConnections = (request: CloseConnectionsRequest) => Promise<number>;
+
+/** The parts chat management is assembled from, each provided under its own token (./tokens.ts). */
+export interface ChatManagementParts extends Omit<ChatManagementDeps, "signingKeyPem" | "smsSender"> {
   readonly smsSender: SmsSender & Partial<DevOtpInbox>;
   readonly signingKey: SigningKey;
   readonly accessTokens: AccessTokens;
   readonly otpPepper: string;
   readonly limits: AuthLimits;
-  /** Tracks lifecycle publications still running, so `close()` can wait for them. */
-  readonly pending: Set<Promise<unknown>>;
-  /** The last publication queued per chat: a chat's lifecycle events are published one after another. */
-  readonly publishChains: Map<string, Promise<void>>;
-  /** Set by `close()`: publications stop retrying (each makes its current attempt, then gives up). */
-  readonly shutdown: { closing: boolean; readonly wake: Set<() => void> };
 }
-
-export const CHATMGMT_CONTEXT = "CHATMGMT_CONTEXT";

@@ -17,10 +17,11 @@ import type { SmsSender } from "../runtime/ports/sms-sender.js";
 import { type AccessClaims, AccessTokens } from "./auth/access-tokens.js";
 import { jwksOf, loadOrCreateSigningKey, signingKeyFromPem } from "./auth/signing-keys.js";
 import { ChatManagementModule } from "./chat-management.module.js";
-import type { AuthLimits, ChatManagementDeps, ChatMgmtContext } from "./context.js";
+import type { AuthLimits, ChatManagementDeps, ChatManagementParts } from "./context.js";
+import { LifecyclePublisher } from "./events/lifecycle-publisher.js";
 import { RestErrorFilter } from "./rest/error.filter.js";
 import { chatManagementRoute } from "./rest/http-entry.js";
-import { limitUnidentified } from "./rest/rate-limit-headers.js";
+import { ClientIpLimits } from "./rest/rate-limit-headers.js";
 
 export interface RunningChatGrpc {
   /** The bound port. */
@@ -111,16 +112,13 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
   if (smsSender instanceof DevSmsSender && !config.devMode) {
     throw new AppError("CONFIG_INVALID", "the dev SMS sender logs one-time codes: it runs only in dev mode");
   }
-  const ctx: ChatMgmtContext = {
+  const parts: ChatManagementParts = {
     ...rest,
     smsSender: smsSender ?? (config.devMode ? new DevSmsSender(logger) : NO_SMS_SENDER),
     signingKey,
     accessTokens: new AccessTokens(signingKey, deps.clock, deps.ids, limits.accessTokenTtlS),
     otpPepper: config.otpPepper ?? randomBytes(32).toString("hex"),
     limits,
-    pending: new Set(),
-    publishChains: new Map(),
-    shutdown: { closing: false, wake: new Set() },
   };
 
   const adapter = new ExpressAdapter();
@@ -129,29 +127,31 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
     ((request: IncomingMessage, response: ServerResponse) => void) & { disable(setting: string): void }
   >();
   expressApp.disable("x-powered-by");
-  const app: INestApplication = await NestFactory.create(ChatManagementModule.with(ctx), adapter, {
+  const app: INestApplication = await NestFactory.create(ChatManagementModule.with(parts), adapter, {
     bodyParser: false,
     logger: false,
     abortOnError: false,
   });
-  app.useGlobalFilters(new RestErrorFilter(ctx));
+  app.useGlobalFilters(app.get(RestErrorFilter));
   await app.init();
+  const clientIpLimits = app.get(ClientIpLimits);
+  const lifecycle = app.get(LifecyclePublisher);
 
   let grpcStarted = false;
   let closed: Promise<void> | undefined;
   return {
     route: chatManagementRoute(
       (request, response) => expressApp(request, response),
-      (request, response, error) => limitUnidentified(ctx, request, response, error),
+      (request, response, error) => clientIpLimits.limitUnidentified(request, response, error),
     ),
     jwks: () => jwksOf(signingKey),
     info: () => ({
       signingKeyId: signingKey.kid,
       otpPepper: config.otpPepper === undefined ? "ephemeral" : "configured",
-      devOtpEndpoint: config.devMode && ctx.smsSender.lastCode !== undefined,
+      devOtpEndpoint: config.devMode && parts.smsSender.lastCode !== undefined,
       capabilities: { max_chat_members: limits.maxGroupMembers, auth_methods: ["phone_otp"] },
     }),
-    verifyAccessToken: (token) => ctx.accessTokens.verify(token),
+    verifyAccessToken: (token) => parts.accessTokens.verify(token),
     startGrpc: async (host, port, interceptors = []) => {
       if (grpcStarted) throw new Error("the chat gRPC server is already started");
       grpcStarted = true;
@@ -178,9 +178,7 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
     close: () => {
       closed ??= (async () => {
         await app.close();
-        ctx.shutdown.closing = true;
-        for (const wake of ctx.shutdown.wake) wake();
-        await Promise.allSettled([...ctx.pending]);
+        await lifecycle.close();
       })();
       return closed;
     },

@@ -36,7 +36,7 @@ const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
 const FORMAT_CHARACTER = /\p{Cf}/u;
 
 /** Whether `text` holds a format character outside the emoji sequences that need one. */
-export function hasHiddenFormatting(text: string): boolean {
+function hasHiddenFormatting(text: string): boolean {
   return FORMAT_CHARACTER.test(text.replace(EMOJI_TAG_SEQUENCE, "").replace(EMOJI_ZWJ, ""));
 }
 

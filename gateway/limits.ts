@@ -1,7 +1,10 @@
+import { type Config, defaultConfig } from "../runtime/config.js";
 import { MAX_CONTENT_BYTES, PROTOCOL_VERSION } from "../runtime/protocol-limits.js";
+
 /**
  * The connection plane's limits and timers (D6, D9, spec/protocol.md, spec/delivery-presence-kafka.md §2),
- * with the documented defaults. Configurable: runtime/config.ts exposes each as an option; tests shrink them.
+ * and what each guards. The configurable ones take their defaults from the option table of runtime/config.ts;
+ * tests shrink them.
  */
 export interface GatewayLimits {
   /** Frames above this many bytes are refused with INVALID_MESSAGE (protocol §4: 64 KiB). */
@@ -76,37 +79,66 @@ export interface GatewayLimits {
   readonly breakerOpenMs: number;
 }
 
-export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
-  maxFrameBytes: 64 * 1024,
-  maxContentBytes: MAX_CONTENT_BYTES,
-  heartbeatIntervalMs: 30_000,
-  idleTimeoutMs: 60_000,
-  outboundMaxMessages: 1000,
-  outboundMaxBytes: 1024 * 1024,
-  slowConsumerRatio: 0.95,
-  slowConsumerResumeRatio: 0.8,
-  slowConsumerGraceMs: 5_000,
-  sendPerChatPerSecond: 10,
-  sendPerChatBurst: 20,
-  sendPerConnectionPerSecond: 30,
-  syncPerConnectionPerSecond: 5,
-  ackPerConnectionPerSecond: 10,
-  ackPerConnectionBurst: 50,
-  maxConnectionsPerUser: 10,
-  maxConnectionsPerIp: 1000,
-  sessionCheckTtlMs: 30_000,
-  connectsPerUserPerMinute: 30,
-  rateLimitedCloseThreshold: 100,
-  invalidFrameCloseThreshold: 10,
-  abuseWindowMs: 60_000,
-  maxInFlightRequests: 100,
-  routingRefreshMs: 10_000,
-  routingTtlMs: 30_000,
-  reconnectDelayMs: 5_000,
-  closeTimeoutMs: 5_000,
-  breakerFailureThreshold: 5,
-  breakerWindowMs: 30_000,
-  breakerOpenMs: 30_000,
-};
+/**
+ * The limits the configuration sets (the "Connection plane" options of runtime/config.ts, whose table holds
+ * their defaults); every other limit is fixed below.
+ */
+type GatewayLimitsConfig = Pick<
+  Config,
+  | "wsHeartbeatIntervalMs"
+  | "wsIdleTimeoutMs"
+  | "wsMaxFrameBytes"
+  | "wsOutboundMaxMessages"
+  | "wsOutboundMaxBytes"
+  | "wsSlowConsumerGraceMs"
+  | "wsSendPerChatPerSecond"
+  | "wsSendPerChatBurst"
+  | "wsSendPerConnectionPerSecond"
+  | "wsAckPerConnectionPerSecond"
+  | "wsAckPerConnectionBurst"
+  | "wsMaxConnectionsPerUser"
+  | "wsMaxConnectionsPerIp"
+  | "routingRefreshMs"
+  | "routingTtlMs"
+>;
+
+/** The gateway's limits from the validated configuration. */
+export function gatewayLimitsFromConfig(config: GatewayLimitsConfig): GatewayLimits {
+  return {
+    maxContentBytes: MAX_CONTENT_BYTES,
+    slowConsumerRatio: 0.95,
+    slowConsumerResumeRatio: 0.8,
+    syncPerConnectionPerSecond: 5,
+    sessionCheckTtlMs: 30_000,
+    connectsPerUserPerMinute: 30,
+    rateLimitedCloseThreshold: 100,
+    invalidFrameCloseThreshold: 10,
+    abuseWindowMs: 60_000,
+    maxInFlightRequests: 100,
+    reconnectDelayMs: 5_000,
+    closeTimeoutMs: 5_000,
+    breakerFailureThreshold: 5,
+    breakerWindowMs: 30_000,
+    breakerOpenMs: 30_000,
+    heartbeatIntervalMs: config.wsHeartbeatIntervalMs,
+    idleTimeoutMs: config.wsIdleTimeoutMs,
+    maxFrameBytes: config.wsMaxFrameBytes,
+    outboundMaxMessages: config.wsOutboundMaxMessages,
+    outboundMaxBytes: config.wsOutboundMaxBytes,
+    slowConsumerGraceMs: config.wsSlowConsumerGraceMs,
+    sendPerChatPerSecond: config.wsSendPerChatPerSecond,
+    sendPerChatBurst: config.wsSendPerChatBurst,
+    sendPerConnectionPerSecond: config.wsSendPerConnectionPerSecond,
+    ackPerConnectionPerSecond: config.wsAckPerConnectionPerSecond,
+    ackPerConnectionBurst: config.wsAckPerConnectionBurst,
+    maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
+    maxConnectionsPerIp: config.wsMaxConnectionsPerIp,
+    routingRefreshMs: config.routingRefreshMs,
+    routingTtlMs: config.routingTtlMs,
+  };
+}
+
+/** The documented defaults: the fixed limits and the configuration's defaults. */
+export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = gatewayLimitsFromConfig(defaultConfig());
 
 export const SUPPORTED_VERSIONS = [PROTOCOL_VERSION] as const;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "./errors.js";
 import { parseCidr } from "./http/client-address.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
+import { DEFAULT_WEIGHT, MAX_WEIGHT } from "./placement/ring-config.js";
 
 /**
  * D16: the caps of one block (one conditional put). 50 messages: a hot chat's blocks fill at its measured
@@ -201,7 +202,7 @@ export const OPTIONS = {
   ringWeight: option({
     env: "RING_WEIGHT",
     description: "Weight an ingest node joins the ring with (relative share of chats).",
-    schema: positiveInt.max(10_000).default(100),
+    schema: positiveInt.max(MAX_WEIGHT).default(DEFAULT_WEIGHT),
   }),
   activationSweepMs: option({
     env: "ACTIVATION_SWEEP_MS",
@@ -461,7 +462,8 @@ export const OPTIONS = {
       "Group chats one user may own, i.e. have created (spec: 500; ownership never moves); the next is 400 INVALID_OPERATION.",
     schema: positiveInt.default(500),
   }),
-  // Connection plane (gateway/limits.ts holds the same defaults and the meaning of each).
+  // Connection plane: these are the gateway's defaults (gateway/limits.ts reads them from here and says what
+  // each limit guards).
   jwksUrl: option({
     env: "JWKS_URL",
     description:
@@ -591,7 +593,7 @@ export interface Config
 const LISTENER_HOST_OPTIONS = ["host", "internalHost"] as const satisfies ReadonlyArray<keyof Options>;
 
 /** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches (`auto`, `0.0.0.0`, `::` are not). */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   return bare === "localhost" || bare === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
@@ -626,8 +628,19 @@ function decideDevMode(parsed: Record<string, unknown>, problems: string[]): boo
   return devMode;
 }
 
+let defaults: Config | undefined;
+
+/**
+ * The configuration of a process started without variables or flags: every option at its declared default.
+ * Code that takes an option as a parameter falls back to it from here, so each default is written once.
+ */
+export function defaultConfig(): Config {
+  defaults ??= loadConfig({ env: {} });
+  return defaults;
+}
+
 /** `DATA_DIR` -> `--data-dir`. */
-export const flagOf = (env: string): string => `--${env.toLowerCase().replaceAll("_", "-")}`;
+const flagOf = (env: string): string => `--${env.toLowerCase().replaceAll("_", "-")}`;
 
 export interface ConfigSources {
   readonly env?: Readonly<Record<string, string | undefined>>;

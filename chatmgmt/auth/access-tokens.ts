@@ -6,9 +6,9 @@ import { isUserId } from "../../runtime/ids.js";
 import { jwksOf, type SigningKey } from "./signing-keys.js";
 
 /** Claims of spec §3.3. */
-export const TOKEN_ISSUER = "messaging-platform";
-export const TOKEN_AUDIENCE = "messaging-api";
-export const TOKEN_SCOPE = "messaging";
+const TOKEN_ISSUER = "messaging-platform";
+const TOKEN_AUDIENCE = "messaging-api";
+const TOKEN_SCOPE = "messaging";
 /** Tolerated clock skew for `iat` between chat-management nodes. */
 const IAT_SKEW_MS = 5_000;
 

@@ -1,18 +1,25 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Clock } from "../../runtime/clock.js";
 import { AppError } from "../../runtime/errors.js";
-import type { ChatMgmtContext } from "../context.js";
+import type { RateLimitStore } from "../../runtime/ports/rate-limit-store.js";
+import { CLOCK, RATE_LIMIT_STORE } from "../tokens.js";
 
-/** Counts a hit; RATE_LIMITED with the spec's details when it exceeds `limit` in the window. */
-export async function enforceLimit(
-  ctx: ChatMgmtContext,
-  key: string,
-  limit: number,
-  windowMs: number,
-): Promise<RateLimitState> {
-  const hit = await ctx.rateLimitStore.hit(key, windowMs);
-  if (hit.count > limit) {
-    throw rateLimited(limit, windowMs, hit.resetAt - ctx.clock.now());
+/** Fixed-window counters of every limit chat management enforces (spec §1, §3.4). */
+@Injectable()
+export class RateLimiter {
+  constructor(
+    @Inject(RATE_LIMIT_STORE) private readonly rateLimitStore: RateLimitStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Counts a hit; RATE_LIMITED with the spec's details when it exceeds `limit` in the window. */
+  async enforce(key: string, limit: number, windowMs: number): Promise<RateLimitState> {
+    const hit = await this.rateLimitStore.hit(key, windowMs);
+    if (hit.count > limit) {
+      throw rateLimited(limit, windowMs, hit.resetAt - this.clock.now());
+    }
+    return { limit, remaining: Math.max(0, limit - hit.count), resetAt: hit.resetAt };
   }
-  return { limit, remaining: Math.max(0, limit - hit.count), resetAt: hit.resetAt };
 }
 
 /** What `X-RateLimit-Limit/-Remaining/-Reset` report (spec §1). */

@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
+import { Inject, Injectable } from "@nestjs/common";
+import type { Clock } from "../../runtime/clock.js";
 import { AppError } from "../../runtime/errors.js";
-import type { RequestIdempotencyRecord } from "../../runtime/ports/request-idempotency-store.js";
-import type { ChatMgmtContext } from "../context.js";
+import type {
+  RequestIdempotencyRecord,
+  RequestIdempotencyStore,
+} from "../../runtime/ports/request-idempotency-store.js";
+import { CLOCK, REQUEST_IDEMPOTENCY_STORE } from "../tokens.js";
 
 /** Spec §1: keys live 24 h from first use. */
-export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 export interface IdempotentRequest {
   /** The caller's key (`Idempotency-Key`), absent when none was sent. */
@@ -50,30 +55,44 @@ export const requestHash = (body: unknown): string =>
     .update(JSON.stringify(canonical(body)))
     .digest("hex");
 
-/** Claims the key, or finds the earlier request; the same key with another body is IDEMPOTENCY_KEY_REUSED. */
-export async function claimRequest(ctx: ChatMgmtContext, request: IdempotentRequest): Promise<Claim> {
-  if (request.key === undefined) return { kind: "none", resourceIds: request.resourceIds };
-  const now = ctx.clock.now();
-  const scopeKey = `${request.userId}#${request.endpoint}#${request.key}`;
-  const hash = requestHash(request.body);
-  const existing = await ctx.requestIdempotencyStore.claim({
-    scopeKey,
-    requestHash: hash,
-    state: "pending",
-    resourceIds: request.resourceIds,
-    createdAt: now,
-    expiresAt: now + IDEMPOTENCY_TTL_MS,
-  });
-  if (existing === undefined) return { kind: "claimed", scopeKey, resourceIds: request.resourceIds };
-  if (existing.requestHash !== hash) {
-    throw new AppError("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with another request body", {
-      details: { idempotency_key: request.key },
-    });
-  }
-  return { kind: "replay", scopeKey, record: existing, resourceIds: existing.resourceIds };
-}
+/** Idempotency keys of spec §1 (`Idempotency-Key`), kept per user and endpoint for IDEMPOTENCY_TTL_MS. */
+@Injectable()
+export class RequestIdempotency {
+  constructor(
+    @Inject(REQUEST_IDEMPOTENCY_STORE) private readonly requestIdempotencyStore: RequestIdempotencyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
-export async function completeRequest(ctx: ChatMgmtContext, claim: Claim, status: number): Promise<void> {
-  // A pending replay that finished the work of a crashed first attempt completes the record too.
-  if (claim.kind !== "none") await ctx.requestIdempotencyStore.complete(claim.scopeKey, status);
+  /** Claims the key, or finds the earlier request; the same key with another body is IDEMPOTENCY_KEY_REUSED. */
+  async claim(request: IdempotentRequest): Promise<Claim> {
+    if (request.key === undefined) return { kind: "none", resourceIds: request.resourceIds };
+    const now = this.clock.now();
+    const scopeKey = `${request.userId}#${request.endpoint}#${request.key}`;
+    const hash = requestHash(request.body);
+    const existing = await this.requestIdempotencyStore.claim({
+      scopeKey,
+      requestHash: hash,
+      state: "pending",
+      resourceIds: request.resourceIds,
+      createdAt: now,
+      expiresAt: now + IDEMPOTENCY_TTL_MS,
+    });
+    if (existing === undefined) return { kind: "claimed", scopeKey, resourceIds: request.resourceIds };
+    if (existing.requestHash !== hash) {
+      throw new AppError(
+        "IDEMPOTENCY_KEY_REUSED",
+        "this Idempotency-Key was used with another request body",
+        {
+          details: { idempotency_key: request.key },
+        },
+      );
+    }
+    return { kind: "replay", scopeKey, record: existing, resourceIds: existing.resourceIds };
+  }
+
+  /** Records the status a claimed request answered with, so that replays answer the same. */
+  async complete(claim: Claim, status: number): Promise<void> {
+    // A pending replay that finished the work of a crashed first attempt completes the record too.
+    if (claim.kind !== "none") await this.requestIdempotencyStore.complete(claim.scopeKey, status);
+  }
 }

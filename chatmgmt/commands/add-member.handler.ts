@@ -1,12 +1,16 @@
 import { Inject } from "@nestjs/common";
 import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
+import type { Clock } from "../../runtime/clock.js";
 import { AppError } from "../../runtime/errors.js";
 import type { UserId } from "../../runtime/ids.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { UserStore } from "../../runtime/ports/user-store.js";
 import { requireGroup, requireMembership, requireRole } from "../chats/chat-access.js";
-import { requireRoomForChats } from "../chats/chat-creation.js";
-import { claimRequest, completeRequest } from "../chats/request-idempotency.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { ChatCreation } from "../chats/chat-creation.js";
+import { RequestIdempotency } from "../chats/request-idempotency.js";
+import type { AuthLimits } from "../context.js";
 import { MembershipChangedEvent } from "../events/membership-changed.event.js";
+import { AUTH_LIMITS, CHAT_STORE, CLOCK, USER_STORE } from "../tokens.js";
 import { AddMemberCommand, type AddMemberResult } from "./add-member.command.js";
 
 /**
@@ -17,19 +21,24 @@ import { AddMemberCommand, type AddMemberResult } from "./add-member.command.js"
 @CommandHandler(AddMemberCommand)
 export class AddMemberHandler implements ICommandHandler<AddMemberCommand, AddMemberResult> {
   constructor(
-    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(USER_STORE) private readonly userStore: UserStore,
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+    @Inject(RequestIdempotency) private readonly idempotency: RequestIdempotency,
+    @Inject(ChatCreation) private readonly chatCreation: ChatCreation,
     @Inject(EventBus) private readonly events: EventBus,
   ) {}
 
   async execute(command: AddMemberCommand): Promise<AddMemberResult> {
     const caller = command.caller.userId;
-    const { chat, membership } = await requireMembership(this.ctx.chatStore, command.chatId, caller);
+    const { chat, membership } = await requireMembership(this.chatStore, command.chatId, caller);
     requireGroup(chat, "get new members");
     requireRole(membership, command.role === "admin" ? ["owner"] : ["owner", "admin"]);
-    if ((await this.ctx.userStore.getUser(command.userId)) === undefined) {
+    if ((await this.userStore.getUser(command.userId)) === undefined) {
       throw new AppError("USER_NOT_FOUND", "user not found", { details: { user_id: command.userId } });
     }
-    const claim = await claimRequest(this.ctx, {
+    const claim = await this.idempotency.claim({
       key: command.idempotencyKey,
       userId: caller,
       endpoint: `POST /chats/${command.chatId}/members`,
@@ -45,17 +54,17 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, AddMe
       }
     }
 
-    const existing = await this.ctx.chatStore.getMembership(command.chatId, command.userId);
+    const existing = await this.chatStore.getMembership(command.chatId, command.userId);
     if (existing !== undefined) throw alreadyMember(command.userId);
-    await requireRoomForChats(this.ctx, [command.userId]);
-    const max = this.ctx.limits.maxGroupMembers;
-    const count = await this.ctx.chatStore.adjustMemberCount(command.chatId, 1, { min: 1, max });
+    await this.chatCreation.requireRoomForChats([command.userId]);
+    const max = this.limits.maxGroupMembers;
+    const count = await this.chatStore.adjustMemberCount(command.chatId, 1, { min: 1, max });
     if (count === undefined) {
       throw new AppError("CHAT_FULL", `a group has at most ${max} members`, {
         details: { max_members: max },
       });
     }
-    const now = this.ctx.clock.now();
+    const now = this.clock.now();
     const added = {
       chatId: command.chatId,
       userId: command.userId,
@@ -63,11 +72,11 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, AddMe
       joinedAt: now,
       updatedAt: now,
     };
-    if (!(await this.ctx.chatStore.addMembership(added))) {
-      await this.ctx.chatStore.adjustMemberCount(command.chatId, -1, { min: 1, max });
+    if (!(await this.chatStore.addMembership(added))) {
+      await this.chatStore.adjustMemberCount(command.chatId, -1, { min: 1, max });
       throw alreadyMember(command.userId);
     }
-    await completeRequest(this.ctx, claim, 201);
+    await this.idempotency.complete(claim, 201);
     this.events.publish(
       new MembershipChangedEvent(command.chatId, command.userId, "added", command.role, caller, count, now),
     );
@@ -77,8 +86,8 @@ export class AddMemberHandler implements ICommandHandler<AddMemberCommand, AddMe
   /** The earlier request with this key added the member: answer from current state, change nothing. */
   private async replay(command: AddMemberCommand, caller: UserId): Promise<AddMemberResult | undefined> {
     const [membership, chat] = await Promise.all([
-      this.ctx.chatStore.getMembership(command.chatId, command.userId),
-      this.ctx.chatStore.getChat(command.chatId, { consistent: true }),
+      this.chatStore.getMembership(command.chatId, command.userId),
+      this.chatStore.getChat(command.chatId, { consistent: true }),
     ]);
     if (membership === undefined || chat === undefined) return undefined;
     return { membership, addedBy: caller, memberCount: chat.memberCount, replay: true };

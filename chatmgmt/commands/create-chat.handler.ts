@@ -1,18 +1,25 @@
 import { Inject } from "@nestjs/common";
-import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
+import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
-import type { ChatId, UserId } from "../../runtime/ids.js";
+import type { ChatId, IdFactory, UserId } from "../../runtime/ids.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { UserStore } from "../../runtime/ports/user-store.js";
 import { requireChat } from "../chats/chat-access.js";
-import { requireRoomForChats, requireRoomForGroup, writeChat } from "../chats/chat-creation.js";
-import { type Claim, claimRequest, completeRequest } from "../chats/request-idempotency.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { ChatCreation } from "../chats/chat-creation.js";
+import { type Claim, RequestIdempotency } from "../chats/request-idempotency.js";
+import type { AuthLimits } from "../context.js";
+import { AUTH_LIMITS, CHAT_STORE, IDS, USER_STORE } from "../tokens.js";
 import { CreateChatCommand, type CreateChatResult } from "./create-chat.command.js";
 
 @CommandHandler(CreateChatCommand)
 export class CreateChatHandler implements ICommandHandler<CreateChatCommand, CreateChatResult> {
   constructor(
-    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
-    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(IDS) private readonly ids: IdFactory,
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(USER_STORE) private readonly userStore: UserStore,
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+    @Inject(RequestIdempotency) private readonly idempotency: RequestIdempotency,
+    @Inject(ChatCreation) private readonly chatCreation: ChatCreation,
   ) {}
 
   async execute(command: CreateChatCommand): Promise<CreateChatResult> {
@@ -40,15 +47,15 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
           details: { field_errors: [{ field: "name", code: "REQUIRED", message: "required for groups" }] },
         });
       }
-      if (members.length + 1 > this.ctx.limits.maxGroupMembers) {
-        throw new AppError("CHAT_FULL", `a group has at most ${this.ctx.limits.maxGroupMembers} members`, {
-          details: { max_members: this.ctx.limits.maxGroupMembers },
+      if (members.length + 1 > this.limits.maxGroupMembers) {
+        throw new AppError("CHAT_FULL", `a group has at most ${this.limits.maxGroupMembers} members`, {
+          details: { max_members: this.limits.maxGroupMembers },
         });
       }
     }
     await this.requireUsers(members);
 
-    const claim = await claimRequest(this.ctx, {
+    const claim = await this.idempotency.claim({
       key: command.idempotencyKey,
       userId: caller,
       endpoint: "POST /chats",
@@ -57,23 +64,23 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
         name: command.chatType === "group" ? command.name : null,
         member_ids: [...members].sort(),
       },
-      resourceIds: { chat_id: this.ctx.ids.chat() },
+      resourceIds: { chat_id: this.ids.chat() },
     });
     const chatId = claim.resourceIds.chat_id as ChatId;
     if (claim.kind === "replay" && claim.record.state === "done") {
       // A direct request may have answered with the pair's existing chat rather than its candidate id.
       const pairChat =
         command.chatType === "direct"
-          ? await this.ctx.chatStore.getDirectChat(caller, members[0] as UserId)
+          ? await this.chatStore.getDirectChat(caller, members[0] as UserId)
           : undefined;
-      const chat = await requireChat(this.ctx.chatStore, pairChat ?? chatId);
+      const chat = await requireChat(this.chatStore, pairChat ?? chatId);
       return { chat, status: claim.record.responseStatus === 201 ? 201 : 200, replay: true };
     }
     const result =
       command.chatType === "direct"
         ? await this.createDirect(caller, members[0] as UserId, chatId)
         : await this.createGroup(caller, command.name ?? "", members, chatId, claim);
-    await completeRequest(this.ctx, claim, result.status);
+    await this.idempotency.complete(claim, result.status);
     return claim.kind === "replay" ? { ...result, replay: true } : result;
   }
 
@@ -83,15 +90,15 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
    * creators all answer with the one chat.
    */
   private async createDirect(caller: UserId, other: UserId, candidate: ChatId): Promise<CreateChatResult> {
-    const existing = await this.ctx.chatStore.getDirectChat(caller, other);
+    const existing = await this.chatStore.getDirectChat(caller, other);
     // Only a new pair takes a place among either user's chats; answering with the pair's chat takes none.
-    if (existing === undefined) await requireRoomForChats(this.ctx, [caller, other]);
+    if (existing === undefined) await this.chatCreation.requireRoomForChats([caller, other]);
     const holder =
-      existing === undefined ? await this.ctx.chatStore.claimDirectChat(caller, other, candidate) : undefined;
+      existing === undefined ? await this.chatStore.claimDirectChat(caller, other, candidate) : undefined;
     const chatId = existing ?? holder?.chatId ?? candidate;
-    let chat = await this.ctx.chatStore.getChat(chatId, { consistent: true });
+    let chat = await this.chatStore.getChat(chatId, { consistent: true });
     if (chat?.status !== "active") {
-      chat = await writeChat(this.ctx, this.events, {
+      chat = await this.chatCreation.writeChat({
         chatId,
         chatType: "direct",
         name: null,
@@ -112,10 +119,9 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
   ): Promise<CreateChatResult> {
     // A replay that completes a crashed first attempt whose chat record exists was already admitted.
     const started =
-      claim.kind === "replay" &&
-      (await this.ctx.chatStore.getChat(chatId, { consistent: true })) !== undefined;
-    if (!started) await requireRoomForGroup(this.ctx, caller, members);
-    const chat = await writeChat(this.ctx, this.events, {
+      claim.kind === "replay" && (await this.chatStore.getChat(chatId, { consistent: true })) !== undefined;
+    if (!started) await this.chatCreation.requireRoomForGroup(caller, members);
+    const chat = await this.chatCreation.writeChat({
       chatId,
       chatType: "group",
       name,
@@ -126,7 +132,7 @@ export class CreateChatHandler implements ICommandHandler<CreateChatCommand, Cre
   }
 
   private async requireUsers(userIds: readonly UserId[]): Promise<void> {
-    const found = new Set((await this.ctx.userStore.getUsers(userIds)).map((user) => user.userId));
+    const found = new Set((await this.userStore.getUsers(userIds)).map((user) => user.userId));
     const missing = userIds.filter((userId) => !found.has(userId));
     if (missing.length > 0) {
       throw new AppError("USER_NOT_FOUND", "some members do not exist", { details: { user_ids: missing } });

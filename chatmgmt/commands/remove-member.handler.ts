@@ -1,16 +1,17 @@
 import { Inject } from "@nestjs/common";
-import { CommandHandler, EventBus, type ICommandHandler } from "@nestjs/cqrs";
+import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
 import { requireGroup, requireMembership } from "../chats/chat-access.js";
-import { removeMember } from "../chats/membership-removal.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { MembershipRemoval } from "../chats/membership-removal.js";
+import { CHAT_STORE } from "../tokens.js";
 import { RemoveMemberCommand } from "./remove-member.command.js";
 
 @CommandHandler(RemoveMemberCommand)
 export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand, number> {
   constructor(
-    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
-    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(MembershipRemoval) private readonly membershipRemoval: MembershipRemoval,
   ) {}
 
   async execute(command: RemoveMemberCommand): Promise<number> {
@@ -18,9 +19,9 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand,
     if (command.userId === caller) {
       throw new AppError("INVALID_OPERATION", "use POST /chats/{id}/leave to leave a chat");
     }
-    const { chat, membership } = await requireMembership(this.ctx.chatStore, command.chatId, caller);
+    const { chat, membership } = await requireMembership(this.chatStore, command.chatId, caller);
     requireGroup(chat, "lose members");
-    const target = await this.ctx.chatStore.getMembership(command.chatId, command.userId);
+    const target = await this.chatStore.getMembership(command.chatId, command.userId);
     if (target === undefined) {
       throw new AppError("NOT_FOUND", "the user is not a member", { details: { user_id: command.userId } });
     }
@@ -32,6 +33,6 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand,
         details: { required_role: target.role === "member" ? "admin" : "owner", your_role: membership.role },
       });
     }
-    return removeMember(this.ctx, this.events, command.chatId, target, caller);
+    return this.membershipRemoval.remove(command.chatId, target, caller);
   }
 }

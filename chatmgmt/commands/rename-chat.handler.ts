@@ -1,26 +1,26 @@
 import { Inject } from "@nestjs/common";
 import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
-import type { ChatRecord } from "../../runtime/ports/chat-store.js";
+import type { ChatRecord, ChatStore } from "../../runtime/ports/chat-store.js";
 import { requireChat, requireGroup, requireMembership, requireRole } from "../chats/chat-access.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { CHAT_STORE } from "../tokens.js";
 import { RenameChatCommand } from "./rename-chat.command.js";
 
 @CommandHandler(RenameChatCommand)
 export class RenameChatHandler implements ICommandHandler<RenameChatCommand, ChatRecord> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(@Inject(CHAT_STORE) private readonly chatStore: ChatStore) {}
 
   async execute(command: RenameChatCommand): Promise<ChatRecord> {
     const { chat, membership } = await requireMembership(
-      this.ctx.chatStore,
+      this.chatStore,
       command.chatId,
       command.caller.userId,
     );
     requireGroup(chat, "be renamed");
     requireRole(membership, ["owner", "admin"]);
-    if (!(await this.ctx.chatStore.renameChat(command.chatId, command.name))) {
+    if (!(await this.chatStore.renameChat(command.chatId, command.name))) {
       throw new AppError("NOT_FOUND", "chat not found", { details: { chat_id: command.chatId } });
     }
-    return requireChat(this.ctx.chatStore, command.chatId);
+    return requireChat(this.chatStore, command.chatId);
   }
 }

@@ -1,10 +1,15 @@
 import { Inject } from "@nestjs/common";
 import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
+import type { Clock } from "../../runtime/clock.js";
 import { AppError, isAppError } from "../../runtime/errors.js";
+import type { Logger } from "../../runtime/logger.js";
+import type { OtpStore } from "../../runtime/ports/otp-store.js";
+import type { DevOtpInbox, SmsSender } from "../../runtime/ports/sms-sender.js";
 import { phoneHash } from "../../runtime/ports/user-store.js";
-import { enforceLimit, rateLimited } from "../auth/rate-limits.js";
+import { RateLimiter, rateLimited } from "../auth/rate-limits.js";
 import { newOtpCode, otpMac } from "../auth/secrets.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import type { AuthLimits } from "../context.js";
+import { AUTH_LIMITS, CLOCK, LOGGER, OTP_PEPPER, OTP_STORE, SMS_SENDER } from "../tokens.js";
 import { RequestOtpCommand, type RequestOtpResult } from "./request-otp.command.js";
 
 /** Clients may ask again after this long (spec §2 `retry_after_seconds: 60`). */
@@ -20,19 +25,26 @@ const RESEND_AFTER_S = 60;
  */
 @CommandHandler(RequestOtpCommand)
 export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, RequestOtpResult> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OTP_STORE) private readonly otpStore: OtpStore,
+    @Inject(SMS_SENDER) private readonly smsSender: SmsSender & Partial<DevOtpInbox>,
+    @Inject(OTP_PEPPER) private readonly otpPepper: string,
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+  ) {}
 
   async execute(command: RequestOtpCommand): Promise<RequestOtpResult> {
-    const { limits } = this.ctx;
+    const { limits } = this;
     const hash = phoneHash(command.phoneNumber);
-    await enforceLimit(
-      this.ctx,
+    await this.rateLimiter.enforce(
       `otp_req:phone:${hash}`,
       limits.otpRequestsPerPhone,
       limits.otpRequestWindowMs,
     );
-    const now = this.ctx.clock.now();
-    const previous = await this.ctx.otpStore.getOtp(hash);
+    const now = this.clock.now();
+    const previous = await this.otpStore.getOtp(hash);
     // A locked-out phone gets no SMS: checked before sending (putOtp checks again, atomically).
     if (previous?.lockedUntil !== undefined && previous.lockedUntil >= now) {
       throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, previous.lockedUntil - now);
@@ -46,10 +58,10 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
     const code = newOtpCode();
     const expiresAt = now + limits.otpTtlMs;
     await this.deliver(command.phoneNumber, code);
-    const stored = await this.ctx.otpStore.putOtp(
+    const stored = await this.otpStore.putOtp(
       {
         phoneHash: hash,
-        otpMac: otpMac(this.ctx.otpPepper, code, hash, expiresAt),
+        otpMac: otpMac(this.otpPepper, code, hash, expiresAt),
         createdAt: now,
         expiresAt,
         attemptCount: carriedAttempts,
@@ -58,7 +70,7 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
       now,
     );
     if (!stored) {
-      const lockedUntil = (await this.ctx.otpStore.getOtp(hash))?.lockedUntil ?? now + limits.otpLockoutMs;
+      const lockedUntil = (await this.otpStore.getOtp(hash))?.lockedUntil ?? now + limits.otpLockoutMs;
       throw rateLimited(limits.otpMaxAttempts, limits.otpLockoutMs, lockedUntil - now);
     }
     return { phoneNumber: command.phoneNumber, expiresAt, retryAfterS: RESEND_AFTER_S };
@@ -66,10 +78,10 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
 
   private async deliver(phoneNumber: string, code: string): Promise<void> {
     try {
-      await this.ctx.smsSender.sendOtp(phoneNumber, code);
+      await this.smsSender.sendOtp(phoneNumber, code);
     } catch (error) {
       const failure = this.asClientError(error);
-      this.ctx.logger.warn(
+      this.logger.warn(
         { err: failure, reason: failure.code, phone_last4: phoneNumber.slice(-4) },
         "auth.otp_delivery_failed",
       );
@@ -89,8 +101,8 @@ export class RequestOtpHandler implements ICommandHandler<RequestOtpCommand, Req
       // the requester knows.
       const retryAfterS = error.details?.retry_after_seconds;
       const limited = rateLimited(
-        this.ctx.limits.otpRequestsPerPhone,
-        this.ctx.limits.otpRequestWindowMs,
+        this.limits.otpRequestsPerPhone,
+        this.limits.otpRequestWindowMs,
         (typeof retryAfterS === "number" ? retryAfterS : RESEND_AFTER_S) * 1000,
       );
       return new AppError("RATE_LIMITED", error.message, {

@@ -1,16 +1,24 @@
 import { Inject } from "@nestjs/common";
 import { EventsHandler, type IEventHandler } from "@nestjs/cqrs";
+import type { Clock } from "../../runtime/clock.js";
 import { isoTime } from "../../runtime/clock.js";
+import type { Config } from "../../runtime/config.js";
 import { chatCreatedRecord } from "../../runtime/events.js";
+import type { IdFactory } from "../../runtime/ids.js";
 import { TOPICS } from "../../runtime/topics.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { LifecyclePublisher } from "../events/lifecycle-publisher.js";
+import { CLOCK, CONFIG, IDS } from "../tokens.js";
 import { ChatCreatedEvent } from "./chat-created.event.js";
-import { publishLifecycle } from "./lifecycle-publisher.js";
 
 /** Publishes `ChatCreated` to `chats.created`, keyed by chat id. */
 @EventsHandler(ChatCreatedEvent)
 export class ChatCreatedHandler implements IEventHandler<ChatCreatedEvent> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(IDS) private readonly ids: IdFactory,
+    @Inject(LifecyclePublisher) private readonly lifecycle: LifecyclePublisher,
+  ) {}
 
   handle(event: ChatCreatedEvent): void {
     const { chat } = event;
@@ -25,8 +33,8 @@ export class ChatCreatedHandler implements IEventHandler<ChatCreatedEvent> {
         initial_members: event.initialMembers,
         created_at: isoTime(chat.createdAt),
       },
-      { eventId: this.ctx.ids.event(), producerId: this.ctx.config.nodeId, eventTime: this.ctx.clock.now() },
+      { eventId: this.ids.event(), producerId: this.config.nodeId, eventTime: this.clock.now() },
     );
-    publishLifecycle(this.ctx, TOPICS.chatsCreated, record);
+    this.lifecycle.publish(TOPICS.chatsCreated, record);
   }
 }

@@ -1,16 +1,24 @@
 import { Inject } from "@nestjs/common";
 import { EventsHandler, type IEventHandler } from "@nestjs/cqrs";
+import type { Clock } from "../../runtime/clock.js";
 import { isoTime } from "../../runtime/clock.js";
+import type { Config } from "../../runtime/config.js";
 import { membershipChangedRecord } from "../../runtime/events.js";
+import type { IdFactory } from "../../runtime/ids.js";
 import { TOPICS } from "../../runtime/topics.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
-import { publishLifecycle } from "./lifecycle-publisher.js";
+import { LifecyclePublisher } from "../events/lifecycle-publisher.js";
+import { CLOCK, CONFIG, IDS } from "../tokens.js";
 import { MembershipChangedEvent } from "./membership-changed.event.js";
 
 /** Publishes `MembershipChanged` to `memberships.changed`, keyed by chat id (fanout drops its cache). */
 @EventsHandler(MembershipChangedEvent)
 export class MembershipChangedHandler implements IEventHandler<MembershipChangedEvent> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(IDS) private readonly ids: IdFactory,
+    @Inject(LifecyclePublisher) private readonly lifecycle: LifecyclePublisher,
+  ) {}
 
   handle(event: MembershipChangedEvent): void {
     const record = membershipChangedRecord(
@@ -23,8 +31,8 @@ export class MembershipChangedHandler implements IEventHandler<MembershipChanged
         member_count_after: event.memberCountAfter,
         changed_at: isoTime(event.changedAt),
       },
-      { eventId: this.ctx.ids.event(), producerId: this.ctx.config.nodeId, eventTime: this.ctx.clock.now() },
+      { eventId: this.ids.event(), producerId: this.config.nodeId, eventTime: this.clock.now() },
     );
-    publishLifecycle(this.ctx, TOPICS.membershipsChanged, record);
+    this.lifecycle.publish(TOPICS.membershipsChanged, record);
   }
 }

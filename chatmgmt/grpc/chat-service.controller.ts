@@ -20,22 +20,21 @@ import type { ListChatsResponse } from "../../proto/generated/messaging/v1/ListC
 import type { ListMembersRequest__Output } from "../../proto/generated/messaging/v1/ListMembersRequest.js";
 import type { ListMembersResponse } from "../../proto/generated/messaging/v1/ListMembersResponse.js";
 import type { MemberCountResponse } from "../../proto/generated/messaging/v1/MemberCountResponse.js";
-import type { Message } from "../../proto/generated/messaging/v1/Message.js";
 import type { RemoveMemberRequest__Output } from "../../proto/generated/messaging/v1/RemoveMemberRequest.js";
 import type { RenameChatRequest__Output } from "../../proto/generated/messaging/v1/RenameChatRequest.js";
 import type { SetMemberRoleRequest__Output } from "../../proto/generated/messaging/v1/SetMemberRoleRequest.js";
 import { AppError } from "../../runtime/errors.js";
+import { toProtoMessage } from "../../runtime/grpc/message-codec.js";
 import type { ChatRecord, MembershipRecord } from "../../runtime/ports/chat-store.js";
-import type { StoredMessage } from "../../runtime/ports/message-store.js";
-import { authenticate, type Caller } from "../auth/sessions.js";
+import { type Caller, Sessions } from "../auth/sessions.js";
 import { AddMemberCommand, type AddMemberResult } from "../commands/add-member.command.js";
 import { CreateChatCommand, type CreateChatResult } from "../commands/create-chat.command.js";
 import { LeaveChatCommand } from "../commands/leave-chat.command.js";
 import { RemoveMemberCommand } from "../commands/remove-member.command.js";
 import { RenameChatCommand } from "../commands/rename-chat.command.js";
 import { SetMemberRoleCommand } from "../commands/set-member-role.command.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { type ChatDetail, GetChatQuery, type NamedMember } from "../queries/get-chat.query.js";
+import { GetCurrentSequenceQuery } from "../queries/get-current-sequence.query.js";
 import { GetMembershipQuery } from "../queries/get-membership.query.js";
 import { GetMessagesQuery, type MessagePage } from "../queries/get-messages.query.js";
 import { type ChatListPage, ListChatsQuery } from "../queries/list-chats.query.js";
@@ -55,7 +54,7 @@ const pageSize = (size: number, fallback: number) =>
 @UseFilters(GrpcErrorFilter)
 export class ChatServiceController {
   constructor(
-    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
+    @Inject(Sessions) private readonly sessions: Sessions,
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
   ) {}
@@ -201,7 +200,7 @@ export class ChatServiceController {
       }),
     );
     const ascending = [...page.messages].sort((a, b) => a.sequence - b.sequence);
-    return { messages: ascending.map(messageMessage), page: { next_page_token: page.nextCursor ?? "" } };
+    return { messages: ascending.map(toProtoMessage), page: { next_page_token: page.nextCursor ?? "" } };
   }
 
   @GrpcMethod("ChatService", "GetMembership")
@@ -216,12 +215,14 @@ export class ChatServiceController {
 
   private caller(metadata: Metadata): Promise<Caller> {
     const value = metadata.get("authorization")[0];
-    return authenticate(this.ctx, typeof value === "string" ? value : undefined);
+    return this.sessions.authenticate(typeof value === "string" ? value : undefined);
   }
 
   private async chat(chat: ChatRecord): Promise<Chat> {
-    const [last] = await this.ctx.messageStore.readMessages(chat.chatId, { limit: 1, order: "desc" });
-    return chatMessage(chat, last?.sequence ?? 0);
+    const tail = await this.queries.execute<GetCurrentSequenceQuery, number>(
+      new GetCurrentSequenceQuery(chat.chatId),
+    );
+    return chatMessage(chat, tail);
   }
 }
 
@@ -240,15 +241,4 @@ const memberMessage = (membership: MembershipRecord): ChatMember => ({
   chat_id: membership.chatId,
   role: membership.role,
   joined_at: membership.joinedAt,
-});
-
-const messageMessage = (message: StoredMessage): Message => ({
-  message_id: message.messageId,
-  chat_id: message.chatId,
-  sender_id: message.senderId,
-  client_message_id: message.clientMessageId,
-  sequence: message.sequence,
-  content_type: message.contentType,
-  content: message.content,
-  created_at: message.createdAt,
 });

@@ -2,12 +2,13 @@ import { type ArgumentsHost, Catch, HttpException, Inject, type RpcExceptionFilt
 import { type Observable, throwError } from "rxjs";
 import { AppError } from "../../runtime/errors.js";
 import { toGrpcError } from "../../runtime/grpc/errors.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import type { Logger } from "../../runtime/logger.js";
+import { LOGGER } from "../tokens.js";
 
 /** Every failure of a ChatService handler as a gRPC status + `app-error-*` metadata (common.proto). */
 @Catch()
 export class GrpcErrorFilter implements RpcExceptionFilter {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
     const error =
@@ -15,7 +16,7 @@ export class GrpcErrorFilter implements RpcExceptionFilter {
         ? new AppError("BAD_REQUEST", exception.message, { cause: exception })
         : exception;
     if (!(error instanceof AppError) || !error.public)
-      this.ctx.logger.error({ err: exception }, "grpc call failed");
+      this.logger.error({ err: exception }, "grpc call failed");
     return throwError(() => toGrpcError(error));
   }
 }

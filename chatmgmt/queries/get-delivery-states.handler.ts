@@ -1,17 +1,20 @@
 import { Inject } from "@nestjs/common";
 import { type IQueryHandler, QueryHandler } from "@nestjs/cqrs";
 import type { ChatId } from "../../runtime/ids.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
+import { MAX_CHATS_PER_USER } from "../chats/chat-limits.js";
 import { currentSequence } from "../chats/chat-tail.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { CHAT_STORE, MESSAGE_STORE } from "../tokens.js";
 import { type DeliveryStateView, GetDeliveryStatesQuery } from "./get-delivery-states.query.js";
-
-/** spec §2 `max_chats_per_user` (also announced by `GET /api/v1/`). */
-export const MAX_CHATS_PER_USER = 1000;
 
 /** Chats the caller is not a member of are left out (they reveal nothing). */
 @QueryHandler(GetDeliveryStatesQuery)
 export class GetDeliveryStatesHandler implements IQueryHandler<GetDeliveryStatesQuery, DeliveryStateView[]> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(MESSAGE_STORE) private readonly messageStore: MessageStore,
+  ) {}
 
   async execute(query: GetDeliveryStatesQuery): Promise<DeliveryStateView[]> {
     const userId = query.caller.userId;
@@ -20,7 +23,7 @@ export class GetDeliveryStatesHandler implements IQueryHandler<GetDeliveryStates
       chatIds = [];
       let cursor: string | undefined;
       do {
-        const page = await this.ctx.chatStore.listChatsOfUser(userId, {
+        const page = await this.chatStore.listChatsOfUser(userId, {
           limit: 100,
           ...(cursor === undefined ? {} : { cursor }),
         });
@@ -28,7 +31,7 @@ export class GetDeliveryStatesHandler implements IQueryHandler<GetDeliveryStates
         cursor = page.next;
       } while (cursor !== undefined && chatIds.length < MAX_CHATS_PER_USER);
     } else {
-      const memberships = await this.ctx.chatStore.getMemberships(
+      const memberships = await this.chatStore.getMemberships(
         query.chatIds.map((chatId) => ({ chatId, userId })),
       );
       const member = new Set(memberships.map((m) => m.chatId));
@@ -37,8 +40,8 @@ export class GetDeliveryStatesHandler implements IQueryHandler<GetDeliveryStates
     return Promise.all(
       chatIds.map(async (chatId) => {
         const [state, tail] = await Promise.all([
-          this.ctx.messageStore.getDeliveryState(userId, chatId),
-          currentSequence(this.ctx.messageStore, chatId),
+          this.messageStore.getDeliveryState(userId, chatId),
+          currentSequence(this.messageStore, chatId),
         ]);
         return {
           chatId,

@@ -1,7 +1,7 @@
 import type { ChatId } from "../../runtime/ids.js";
 import type { Caller } from "../auth/sessions.js";
 
-/** The caller's delivery state in some chats (absent = every chat, up to 1000). */
+/** The caller's delivery state in some chats (absent = every chat, up to MAX_CHATS_PER_USER). */
 export class GetDeliveryStatesQuery {
   constructor(
     readonly caller: Caller,

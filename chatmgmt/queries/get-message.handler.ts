@@ -2,10 +2,12 @@ import { Inject } from "@nestjs/common";
 import { type IQueryHandler, QueryHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
 import { toSequence } from "../../runtime/ids.js";
-import type { StoredMessage } from "../../runtime/ports/message-store.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { MessageStore, StoredMessage } from "../../runtime/ports/message-store.js";
+import type { UserStore } from "../../runtime/ports/user-store.js";
 import { requireMembership } from "../chats/chat-access.js";
 import { displayNames } from "../chats/member-names.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { CHAT_STORE, MESSAGE_STORE, USER_STORE } from "../tokens.js";
 import { GetMessageQuery, type SingleMessage } from "./get-message.query.js";
 
 /** Pages read when looking a message up by id (no key path by message_id exists, spec §8.21). */
@@ -14,16 +16,20 @@ const MAX_SCAN_PAGES = 20;
 
 @QueryHandler(GetMessageQuery)
 export class GetMessageHandler implements IQueryHandler<GetMessageQuery, SingleMessage> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(MESSAGE_STORE) private readonly messageStore: MessageStore,
+    @Inject(USER_STORE) private readonly userStore: UserStore,
+  ) {}
 
   async execute(query: GetMessageQuery): Promise<SingleMessage> {
-    await requireMembership(this.ctx.chatStore, query.chatId, query.caller.userId);
+    await requireMembership(this.chatStore, query.chatId, query.caller.userId);
     const message =
       "sequence" in query.ref
-        ? await this.ctx.messageStore.getMessage(query.chatId, toSequence(query.ref.sequence))
+        ? await this.messageStore.getMessage(query.chatId, toSequence(query.ref.sequence))
         : await this.findById(query.ref.messageId, query);
     if (message === undefined) throw new AppError("NOT_FOUND", "message not found");
-    const names = await displayNames(this.ctx, [message.senderId]);
+    const names = await displayNames(this.userStore, [message.senderId]);
     return { message, senderName: names.get(message.senderId) ?? null };
   }
 
@@ -35,7 +41,7 @@ export class GetMessageHandler implements IQueryHandler<GetMessageQuery, SingleM
   private async findById(messageId: string, query: GetMessageQuery): Promise<StoredMessage | undefined> {
     let before: number | undefined;
     for (let pageIndex = 0; pageIndex < MAX_SCAN_PAGES; pageIndex++) {
-      const page = await this.ctx.messageStore.readMessages(query.chatId, {
+      const page = await this.messageStore.readMessages(query.chatId, {
         limit: SCAN_PAGE,
         order: "desc",
         ...(before === undefined ? {} : { before }),

@@ -1,10 +1,13 @@
 import { Inject } from "@nestjs/common";
 import { type IQueryHandler, QueryHandler } from "@nestjs/cqrs";
 import { AppError } from "../../runtime/errors.js";
+import type { ChatStore } from "../../runtime/ports/chat-store.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
+import type { UserStore } from "../../runtime/ports/user-store.js";
 import { requireMembership } from "../chats/chat-access.js";
 import { displayNames } from "../chats/member-names.js";
 import { decodeMessageCursor, encodeMessageCursor } from "../chats/message-cursor.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { CHAT_STORE, MESSAGE_STORE, USER_STORE } from "../tokens.js";
 import { GetMessagesQuery, type MessagePage } from "./get-messages.query.js";
 
 /**
@@ -13,11 +16,15 @@ import { GetMessagesQuery, type MessagePage } from "./get-messages.query.js";
  */
 @QueryHandler(GetMessagesQuery)
 export class GetMessagesHandler implements IQueryHandler<GetMessagesQuery, MessagePage> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(MESSAGE_STORE) private readonly messageStore: MessageStore,
+    @Inject(USER_STORE) private readonly userStore: UserStore,
+  ) {}
 
   async execute(query: GetMessagesQuery): Promise<MessagePage> {
     const { page, chatId } = query;
-    await requireMembership(this.ctx.chatStore, chatId, query.caller.userId);
+    await requireMembership(this.chatStore, chatId, query.caller.userId);
     let direction = page.direction;
     let after = page.afterSequence;
     let before = page.beforeSequence;
@@ -46,7 +53,7 @@ export class GetMessagesHandler implements IQueryHandler<GetMessagesQuery, Messa
     if (after !== undefined && before !== undefined && before <= after + 1) {
       return { messages: [], senderNames: new Map(), hasMore: false, nextCursor: null };
     }
-    const read = await this.ctx.messageStore.readMessages(chatId, {
+    const read = await this.messageStore.readMessages(chatId, {
       limit: page.limit + 1,
       order: direction === "forward" ? "asc" : "desc",
       ...(after === undefined ? {} : { after }),
@@ -65,7 +72,7 @@ export class GetMessagesHandler implements IQueryHandler<GetMessagesQuery, Messa
           })
         : null;
     const senderNames = await displayNames(
-      this.ctx,
+      this.userStore,
       messages.map((m) => m.senderId),
     );
     return { messages, senderNames, hasMore, nextCursor };

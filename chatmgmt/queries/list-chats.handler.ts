@@ -1,9 +1,11 @@
 import { Inject } from "@nestjs/common";
 import { type IQueryHandler, QueryHandler } from "@nestjs/cqrs";
 import { AppError, isAppError } from "../../runtime/errors.js";
-import type { MembershipRecord } from "../../runtime/ports/chat-store.js";
+import type { ChatStore, MembershipRecord } from "../../runtime/ports/chat-store.js";
+import type { MessageStore } from "../../runtime/ports/message-store.js";
+import type { UserStore } from "../../runtime/ports/user-store.js";
 import { displayNames } from "../chats/member-names.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { CHAT_STORE, MESSAGE_STORE, USER_STORE } from "../tokens.js";
 import { type ChatListItem, type ChatListPage, ListChatsQuery } from "./list-chats.query.js";
 
 /**
@@ -13,13 +15,17 @@ import { type ChatListItem, type ChatListPage, ListChatsQuery } from "./list-cha
  */
 @QueryHandler(ListChatsQuery)
 export class ListChatsHandler implements IQueryHandler<ListChatsQuery, ChatListPage> {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(CHAT_STORE) private readonly chatStore: ChatStore,
+    @Inject(MESSAGE_STORE) private readonly messageStore: MessageStore,
+    @Inject(USER_STORE) private readonly userStore: UserStore,
+  ) {}
 
   async execute(query: ListChatsQuery): Promise<ChatListPage> {
     const userId = query.caller.userId;
-    let page: Awaited<ReturnType<typeof this.ctx.chatStore.listChatsOfUser>>;
+    let page: Awaited<ReturnType<typeof this.chatStore.listChatsOfUser>>;
     try {
-      page = await this.ctx.chatStore.listChatsOfUser(userId, {
+      page = await this.chatStore.listChatsOfUser(userId, {
         limit: query.limit,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       });
@@ -41,7 +47,7 @@ export class ListChatsHandler implements IQueryHandler<ListChatsQuery, ChatListP
   }
 
   private async item(membership: MembershipRecord): Promise<ChatListItem | undefined> {
-    const { chatStore, messageStore } = this.ctx;
+    const { chatStore, messageStore } = this;
     const [chat, [lastMessage], state] = await Promise.all([
       chatStore.getChat(membership.chatId),
       messageStore.readMessages(membership.chatId, { limit: 1, order: "desc" }),
@@ -58,7 +64,7 @@ export class ListChatsHandler implements IQueryHandler<ListChatsQuery, ChatListP
     if (chat.chatType !== "direct") return base;
     const other = (await chatStore.listMembers(chat.chatId)).find((m) => m.userId !== membership.userId);
     if (other === undefined) return base;
-    const names = await displayNames(this.ctx, [other.userId]);
+    const names = await displayNames(this.userStore, [other.userId]);
     return { ...base, otherMember: { userId: other.userId, displayName: names.get(other.userId) ?? null } };
   }
 }

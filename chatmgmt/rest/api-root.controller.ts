@@ -1,12 +1,14 @@
 import { Controller, Get, Inject, UseGuards } from "@nestjs/common";
+import type { Config } from "../../runtime/config.js";
 import { CONTENT_TYPES } from "../../runtime/ports/message-store.js";
 import { MAX_CONTENT_BYTES, PROTOCOL_VERSION } from "../../runtime/protocol-limits.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
-import { MAX_CHATS_PER_USER } from "../queries/get-delivery-states.handler.js";
+import { MAX_CHATS_PER_USER } from "../chats/chat-limits.js";
+import type { AuthLimits } from "../context.js";
+import { AUTH_LIMITS, CONFIG } from "../tokens.js";
 import { UnauthenticatedLimitGuard } from "./client-ip-limit.guard.js";
 
 /** The version of the REST contract (spec §2 `GET /`), not the package's: it changes with the API only. */
-export const API_VERSION = "1.0.0";
+const API_VERSION = "1.0.0";
 
 /** What a client may rely on (spec §2 `capabilities`), from the limits this deployment enforces. */
 export interface ApiCapabilities {
@@ -18,11 +20,11 @@ export interface ApiCapabilities {
   readonly websocket_protocol_version: number;
 }
 
-export function apiCapabilities(ctx: ChatMgmtContext): ApiCapabilities {
+function apiCapabilities(limits: Pick<AuthLimits, "maxGroupMembers">): ApiCapabilities {
   return {
     // The durability plane's limit: every send path (WebSocket or gRPC) ends there.
     max_message_size_bytes: MAX_CONTENT_BYTES,
-    max_chat_members: ctx.limits.maxGroupMembers,
+    max_chat_members: limits.maxGroupMembers,
     max_chats_per_user: MAX_CHATS_PER_USER,
     supported_content_types: [...CONTENT_TYPES],
     auth_methods: ["phone_otp"],
@@ -36,7 +38,10 @@ export function apiCapabilities(ctx: ChatMgmtContext): ApiCapabilities {
  */
 @Controller("api/v1")
 export class ApiRootController {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
 
   @Get()
   @UseGuards(UnauthenticatedLimitGuard)
@@ -45,8 +50,8 @@ export class ApiRootController {
       data: {
         version: API_VERSION,
         api_version: "v1",
-        capabilities: apiCapabilities(this.ctx),
-        documentation_url: this.ctx.config.apiDocumentationUrl ?? null,
+        capabilities: apiCapabilities(this.limits),
+        documentation_url: this.config.apiDocumentationUrl ?? null,
       },
     };
   }

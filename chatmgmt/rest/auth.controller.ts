@@ -2,14 +2,16 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuar
 import { CommandBus } from "@nestjs/cqrs";
 import { z } from "zod";
 import { isoTime } from "../../runtime/clock.js";
+import type { Config } from "../../runtime/config.js";
 import { AppError } from "../../runtime/errors.js";
+import type { DevOtpInbox, SmsSender } from "../../runtime/ports/sms-sender.js";
 import type { Caller, IssuedTokens } from "../auth/sessions.js";
 import { LogoutCommand } from "../commands/logout.command.js";
 import { RefreshTokensCommand } from "../commands/refresh-tokens.command.js";
 import { RequestOtpCommand, type RequestOtpResult } from "../commands/request-otp.command.js";
 import { type LoginResult, VerifyOtpCommand } from "../commands/verify-otp.command.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
 import { deviceId, otpCode, phoneNumber } from "../schemas.js";
+import { CONFIG, SMS_SENDER } from "../tokens.js";
 import { parseInput } from "../validation.js";
 import { AuthGuard } from "./auth.guard.js";
 import {
@@ -35,7 +37,8 @@ const logoutBody = z.strictObject({ refresh_token: z.string().max(200).optional(
 export class AuthController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
-    @Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(SMS_SENDER) private readonly smsSender: SmsSender & Partial<DevOtpInbox>,
   ) {}
 
   @Post("auth/request-otp")
@@ -119,11 +122,11 @@ export class AuthController {
   @Get("dev/otp")
   @UseGuards(UnauthenticatedLimitGuard)
   devOtp(@Query() query: unknown) {
-    if (!this.ctx.config.devMode || this.ctx.smsSender.lastCode === undefined) {
+    if (!this.config.devMode || this.smsSender.lastCode === undefined) {
       throw new AppError("NOT_FOUND", "no such endpoint");
     }
     const { phone } = parseInput(z.object({ phone: phoneNumber }), query);
-    const code = this.ctx.smsSender.lastCode(phone);
+    const code = this.smsSender.lastCode(phone);
     if (code === undefined) throw new AppError("NOT_FOUND", "no code was sent to this phone");
     return { data: { phone_number: phone, otp: code } };
   }

@@ -1,7 +1,8 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from "@nestjs/common";
-import { enforceLimit } from "../auth/rate-limits.js";
-import { authenticate } from "../auth/sessions.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
+import { RateLimiter } from "../auth/rate-limits.js";
+import { Sessions } from "../auth/sessions.js";
+import type { AuthLimits } from "../context.js";
+import { AUTH_LIMITS } from "../tokens.js";
 import { type HeaderTarget, setRateLimitHeaders } from "./rate-limit-headers.js";
 import type { RestRequest } from "./request.js";
 
@@ -12,18 +13,21 @@ import type { RestRequest } from "./request.js";
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(@Inject(CHATMGMT_CONTEXT) private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(Sessions) private readonly sessions: Sessions,
+    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<RestRequest>();
     const response = http.getResponse<HeaderTarget>();
-    request.caller = await authenticate(this.ctx, request.headers.authorization);
+    request.caller = await this.sessions.authenticate(request.headers.authorization);
     const read = request.method === "GET" || request.method === "HEAD";
-    const { limits } = this.ctx;
+    const { limits } = this;
     // Over the limit, enforceLimit throws RATE_LIMITED, whose headers the error filter writes.
-    const state = await enforceLimit(
-      this.ctx,
+    const state = await this.rateLimiter.enforce(
       `rest_${read ? "read" : "write"}:user:${request.caller.userId}`,
       read ? limits.restReadsPerMinute : limits.restWritesPerMinute,
       60_000,

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from "node:http";
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from "@nestjs/common";
-import { enforceLimit } from "../auth/rate-limits.js";
+import type { Config } from "../../runtime/config.js";
+import { RateLimiter } from "../auth/rate-limits.js";
 import { sha256Hex } from "../auth/secrets.js";
-import { CHATMGMT_CONTEXT, type ChatMgmtContext } from "../context.js";
-import { type HeaderTarget, limitClientIp } from "./rate-limit-headers.js";
+import { CONFIG } from "../tokens.js";
+import { ClientIpLimits, type HeaderTarget } from "./rate-limit-headers.js";
 import { clientIp } from "./request.js";
 
 /**
@@ -15,12 +16,11 @@ import { clientIp } from "./request.js";
 abstract class ClientIpLimitGuard implements CanActivate {
   protected abstract readonly kind: "otp_request" | "unauthenticated";
 
-  constructor(protected readonly ctx: ChatMgmtContext) {}
+  constructor(private readonly clientIpLimits: ClientIpLimits) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    await limitClientIp(
-      this.ctx,
+    await this.clientIpLimits.limit(
       http.getRequest<IncomingMessage>(),
       http.getResponse<HeaderTarget>(),
       this.kind,
@@ -33,8 +33,8 @@ abstract class ClientIpLimitGuard implements CanActivate {
 export class OtpRequestLimitGuard extends ClientIpLimitGuard {
   protected readonly kind = "otp_request";
 
-  constructor(@Inject(CHATMGMT_CONTEXT) ctx: ChatMgmtContext) {
-    super(ctx);
+  constructor(@Inject(ClientIpLimits) clientIpLimits: ClientIpLimits) {
+    super(clientIpLimits);
   }
 }
 
@@ -42,8 +42,8 @@ export class OtpRequestLimitGuard extends ClientIpLimitGuard {
 export class UnauthenticatedLimitGuard extends ClientIpLimitGuard {
   protected readonly kind = "unauthenticated";
 
-  constructor(@Inject(CHATMGMT_CONTEXT) ctx: ChatMgmtContext) {
-    super(ctx);
+  constructor(@Inject(ClientIpLimits) clientIpLimits: ClientIpLimits) {
+    super(clientIpLimits);
   }
 }
 
@@ -59,16 +59,19 @@ export class UnauthenticatedLimitGuard extends ClientIpLimitGuard {
 export class OtpVerifyLimitGuard extends ClientIpLimitGuard {
   protected readonly kind = "unauthenticated";
 
-  constructor(@Inject(CHATMGMT_CONTEXT) ctx: ChatMgmtContext) {
-    super(ctx);
+  constructor(
+    @Inject(ClientIpLimits) clientIpLimits: ClientIpLimits,
+    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {
+    super(clientIpLimits);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     await super.canActivate(context);
-    const { config } = this.ctx;
+    const { config } = this;
     const ip = clientIp(context.switchToHttp().getRequest<IncomingMessage>(), config.trustedProxies);
-    await enforceLimit(
-      this.ctx,
+    await this.rateLimiter.enforce(
       `otp_verify:ip:${sha256Hex(ip)}`,
       config.otpVerifiesPerIp,
       config.otpVerifyWindowS * 1000,

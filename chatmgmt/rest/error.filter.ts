@@ -1,9 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from "@nestjs/common";
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from "@nestjs/common";
+import type { Clock } from "../../runtime/clock.js";
 import { AppError, toAppError } from "../../runtime/errors.js";
 import { sendError } from "../../runtime/http/json.js";
-import type { ChatMgmtContext } from "../context.js";
-import { hasRateLimitHeaders, limitUnidentified, setRateLimitedHeaders } from "./rate-limit-headers.js";
+import type { Logger } from "../../runtime/logger.js";
+import { CLOCK, LOGGER } from "../tokens.js";
+import { ClientIpLimits, hasRateLimitHeaders, setRateLimitedHeaders } from "./rate-limit-headers.js";
 import type { RestRequest } from "./request.js";
 
 /**
@@ -15,7 +17,11 @@ import type { RestRequest } from "./request.js";
  */
 @Catch()
 export class RestErrorFilter implements ExceptionFilter {
-  constructor(private readonly ctx: ChatMgmtContext) {}
+  constructor(
+    @Inject(ClientIpLimits) private readonly clientIpLimits: ClientIpLimits,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
@@ -23,16 +29,16 @@ export class RestErrorFilter implements ExceptionFilter {
     const response = http.getResponse<ServerResponse>();
     let error = this.toAppError(exception);
     if (!error.public || error.httpStatus >= 500) {
-      this.ctx.logger.error({ err: exception, request_id: request.requestId }, "request failed");
+      this.logger.error({ err: exception, request_id: request.requestId }, "request failed");
     }
     if (response.headersSent) {
       response.destroy();
       return;
     }
     if (error.code === "RATE_LIMITED") {
-      setRateLimitedHeaders(response, error, this.ctx.clock.now());
+      setRateLimitedHeaders(response, error, this.clock.now());
     } else if (!hasRateLimitHeaders(response)) {
-      error = await limitUnidentified(this.ctx, request, response, error);
+      error = await this.clientIpLimits.limitUnidentified(request, response, error);
       if (response.headersSent) {
         response.destroy();
         return;

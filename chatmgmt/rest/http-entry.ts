@@ -5,7 +5,7 @@ import type { Route } from "../../runtime/http/server.js";
 import type { RestRequest } from "./request.js";
 
 /** Spec §1: request bodies up to 64 KiB; more is 413 with `Retry-After: 0`. */
-export const MAX_BODY_BYTES = 65_536;
+const MAX_BODY_BYTES = 65_536;
 
 /**
  * The paths chat management answers: all of REST `/api/v1` (its root, its resources, and the error envelope

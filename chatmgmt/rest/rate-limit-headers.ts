@@ -1,8 +1,13 @@
 import type { IncomingMessage } from "node:http";
+import { Inject, Injectable } from "@nestjs/common";
+import type { Clock } from "../../runtime/clock.js";
+import type { Config } from "../../runtime/config.js";
 import { type AppError, isAppError } from "../../runtime/errors.js";
-import { enforceLimit, type RateLimitState } from "../auth/rate-limits.js";
+import type { Logger } from "../../runtime/logger.js";
+import { RateLimiter, type RateLimitState } from "../auth/rate-limits.js";
 import { sha256Hex } from "../auth/secrets.js";
-import type { ChatMgmtContext } from "../context.js";
+import type { AuthLimits } from "../context.js";
+import { AUTH_LIMITS, CLOCK, CONFIG, LOGGER } from "../tokens.js";
 import { clientIp } from "./request.js";
 
 /** Where the headers go: node's ServerResponse and express's response both fit. */
@@ -37,46 +42,60 @@ export function setRateLimitedHeaders(response: HeaderTarget, error: AppError, n
  */
 export type ClientIpLimit = "otp_request" | "unauthenticated";
 
-/**
- * Counts one hit of the client's IP against `kind` and reports it in the `X-RateLimit-*` headers; over the
- * limit it throws RATE_LIMITED (whose headers the error filter writes).
- */
-export async function limitClientIp(
-  ctx: ChatMgmtContext,
-  request: IncomingMessage,
-  response: HeaderTarget,
-  kind: ClientIpLimit,
-): Promise<void> {
-  const { limits } = ctx;
-  const ipHash = sha256Hex(clientIp(request, ctx.config.trustedProxies));
-  const state =
-    kind === "otp_request"
-      ? await enforceLimit(ctx, `otp_req:ip:${ipHash}`, limits.otpRequestsPerIp, limits.otpRequestWindowMs)
-      : await enforceLimit(ctx, `rest_anon:ip:${ipHash}`, limits.restUnauthenticatedPerMinute, 60_000);
-  setRateLimitHeaders(response, state);
-}
+/** The per-IP limits of requests no bearer token identifies, reported in `X-RateLimit-*`. */
+@Injectable()
+export class ClientIpLimits {
+  constructor(
+    @Inject(RateLimiter) private readonly rateLimiter: RateLimiter,
+    @Inject(AUTH_LIMITS) private readonly limits: AuthLimits,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
-/**
- * For an answer no limit has reported on yet (a 401 before the per-user limit, an unknown path, a body
- * refused before routing): counts the generous per-IP limit and sets its headers. Returns the error to send:
- * `error` itself, or RATE_LIMITED when this client is over the limit. The counter's own failure does not
- * hide the answer: it is logged and the response goes out without the headers.
- */
-export async function limitUnidentified(
-  ctx: ChatMgmtContext,
-  request: IncomingMessage,
-  response: HeaderTarget,
-  error: AppError,
-): Promise<AppError> {
-  try {
-    await limitClientIp(ctx, request, response, "unauthenticated");
-    return error;
-  } catch (limitError) {
-    if (isAppError(limitError) && limitError.code === "RATE_LIMITED") {
-      setRateLimitedHeaders(response, limitError, ctx.clock.now());
-      return limitError;
+  /**
+   * Counts one hit of the client's IP against `kind` and reports it in the `X-RateLimit-*` headers; over the
+   * limit it throws RATE_LIMITED (whose headers the error filter writes).
+   */
+  async limit(request: IncomingMessage, response: HeaderTarget, kind: ClientIpLimit): Promise<void> {
+    const { limits } = this;
+    const ipHash = sha256Hex(clientIp(request, this.config.trustedProxies));
+    const state =
+      kind === "otp_request"
+        ? await this.rateLimiter.enforce(
+            `otp_req:ip:${ipHash}`,
+            limits.otpRequestsPerIp,
+            limits.otpRequestWindowMs,
+          )
+        : await this.rateLimiter.enforce(
+            `rest_anon:ip:${ipHash}`,
+            limits.restUnauthenticatedPerMinute,
+            60_000,
+          );
+    setRateLimitHeaders(response, state);
+  }
+
+  /**
+   * For an answer no limit has reported on yet (a 401 before the per-user limit, an unknown path, a body
+   * refused before routing): counts the generous per-IP limit and sets its headers. Returns the error to send:
+   * `error` itself, or RATE_LIMITED when this client is over the limit. The counter's own failure does not
+   * hide the answer: it is logged and the response goes out without the headers.
+   */
+  async limitUnidentified(
+    request: IncomingMessage,
+    response: HeaderTarget,
+    error: AppError,
+  ): Promise<AppError> {
+    try {
+      await this.limit(request, response, "unauthenticated");
+      return error;
+    } catch (limitError) {
+      if (isAppError(limitError) && limitError.code === "RATE_LIMITED") {
+        setRateLimitedHeaders(response, limitError, this.clock.now());
+        return limitError;
+      }
+      this.logger.warn({ err: limitError }, "the per-IP request limit could not be counted");
+      return error;
     }
-    ctx.logger.warn({ err: limitError }, "the per-IP request limit could not be counted");
-    return error;
   }
 }

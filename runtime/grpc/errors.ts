@@ -6,9 +6,9 @@ import { AppError, type ErrorCode, type ErrorDetails, isPublicErrorCode, toAppEr
  * metadata below. Both directions live here so that what a server writes and what a client reads cannot
  * drift apart.
  */
-export const APP_ERROR_CODE_KEY = "app-error-code";
-export const APP_ERROR_DETAILS_KEY = "app-error-details";
-export const RING_VERSION_KEY = "ring-version";
+const APP_ERROR_CODE_KEY = "app-error-code";
+const APP_ERROR_DETAILS_KEY = "app-error-details";
+const RING_VERSION_KEY = "ring-version";
 
 /**
  * The codes that may appear in `app-error-code`: the protocol codes plus NOT_OWNER, the one internal code a

@@ -25,7 +25,7 @@ export interface GatewayGrpcClientOptions {
   readonly internalToken?: string;
 }
 
-export const DEFAULT_GATEWAY_DEADLINE_MS = 2000;
+const DEFAULT_GATEWAY_DEADLINE_MS = 2000;
 
 /** GatewayApi over gRPC, to one gateway: the remote twin of the in-process gateway. Failures are AppErrors. */
 export class GatewayGrpcClient implements GatewayApi {

@@ -8,10 +8,10 @@ import type { Message__Output } from "../../proto/generated/messaging/v1/Message
 import { messagingProto } from "../../proto/load.js";
 import { AppError } from "../errors.js";
 import type { Delivery, GatewayApi } from "../gateway-api.js";
-import { type ChatId, type ConnectionId, isSequence, type MessageId, type UserId } from "../ids.js";
+import type { ConnectionId, UserId } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { CONTENT_TYPES, type StoredMessage } from "../ports/message-store.js";
 import { deliveryTraceparents } from "./delivery-trace.js";
+import { fromProtoMessage } from "./message-codec.js";
 import { unaryHandler } from "./unary-handler.js";
 
 export interface GatewayServiceOptions {
@@ -76,7 +76,7 @@ function toDelivery(
   traces: ReadonlyMap<string, string>,
 ): Delivery {
   if (delivery.message === null) throw invalid("message", "is required");
-  const message = toStoredMessage(delivery.message);
+  const message = fromProtoMessage(delivery.message, invalid);
   const traceparent = traces.get(message.messageId);
   return {
     userId: required(delivery.user_id, "user_id") as UserId,
@@ -85,21 +85,5 @@ function toDelivery(
       ? {}
       : { excludeConnectionId: delivery.exclude_connection_id as ConnectionId }),
     ...(traceparent === undefined ? {} : { traceparent }),
-  };
-}
-
-export function toStoredMessage(message: Message__Output): StoredMessage {
-  if (!isSequence(message.sequence)) throw invalid("message.sequence", "must be an integer in 1..2^53-1");
-  const contentType = CONTENT_TYPES.find((type) => type === message.content_type);
-  if (contentType === undefined) throw invalid("message.content_type", "is not supported");
-  return {
-    chatId: required(message.chat_id, "message.chat_id") as ChatId,
-    sequence: message.sequence,
-    messageId: required(message.message_id, "message.message_id") as MessageId,
-    senderId: required(message.sender_id, "message.sender_id") as UserId,
-    clientMessageId: message.client_message_id,
-    content: message.content,
-    contentType,
-    createdAt: message.created_at,
   };
 }

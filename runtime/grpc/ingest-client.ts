@@ -1,12 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AckResponse__Output } from "../../proto/generated/messaging/v1/AckResponse.js";
 import type { IngestServiceClient } from "../../proto/generated/messaging/v1/IngestService.js";
-import type { Message__Output } from "../../proto/generated/messaging/v1/Message.js";
 import type { PersistMessageResponse__Output } from "../../proto/generated/messaging/v1/PersistMessageResponse.js";
 import type { SyncMessagesResponse__Output } from "../../proto/generated/messaging/v1/SyncMessagesResponse.js";
 import { messagingProto } from "../../proto/load.js";
 import { AppError, type ErrorDetails } from "../errors.js";
-import { type ChatId, isSequence, type MessageId, type Sequence, type UserId } from "../ids.js";
+import { isSequence, type MessageId, type Sequence } from "../ids.js";
 import type {
   AckRequest,
   AckResult,
@@ -16,7 +15,7 @@ import type {
   SyncRequest,
   SyncResult,
 } from "../ingest-api.js";
-import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
+import { fromProtoMessage } from "./message-codec.js";
 import { unaryCall } from "./unary-call.js";
 
 export interface IngestGrpcClientOptions {
@@ -31,7 +30,7 @@ export interface IngestGrpcClientOptions {
   readonly internalToken?: string;
 }
 
-export const DEFAULT_INGEST_DEADLINE_MS = 5000;
+const DEFAULT_INGEST_DEADLINE_MS = 5000;
 
 /**
  * IngestApi over gRPC, to one ingest node: the remote twin of the in-process service, so callers do not
@@ -98,7 +97,7 @@ export class IngestGrpcClient implements IngestApi {
         ),
     );
     return {
-      messages: response.messages.map(toStoredMessage),
+      messages: response.messages.map((message) => fromProtoMessage(message, invalidFromNode)),
       hasMore: response.has_more,
       nextSequence: response.next_sequence,
       lastSequence: response.last_sequence,
@@ -144,19 +143,6 @@ export class IngestGrpcClient implements IngestApi {
   }
 }
 
-function toStoredMessage(message: Message__Output): StoredMessage {
-  return {
-    chatId: nonEmpty(message.chat_id, "chat_id") as ChatId,
-    sequence: sequenceOf(message.sequence, "message.sequence"),
-    messageId: nonEmpty(message.message_id, "message_id") as MessageId,
-    senderId: nonEmpty(message.sender_id, "sender_id") as UserId,
-    clientMessageId: message.client_message_id,
-    content: message.content,
-    contentType: contentTypeOf(message.content_type),
-    createdAt: message.created_at,
-  };
-}
-
 /** A node answered something this version cannot represent: our fault, not the caller's. */
 const malformed = (message: string, details?: ErrorDetails): AppError =>
   new AppError(
@@ -164,6 +150,9 @@ const malformed = (message: string, details?: ErrorDetails): AppError =>
     message,
     details === undefined ? { public: false } : { details, public: false },
   );
+
+const invalidFromNode = (field: string, reason: string): AppError =>
+  malformed(`the ingest node sent a message whose ${field} ${reason}`, { field });
 
 function nonEmpty(value: string, field: string): string {
   if (value === "") throw malformed(`the ingest node sent an empty ${field}`, { field });
@@ -173,12 +162,4 @@ function nonEmpty(value: string, field: string): string {
 function sequenceOf(value: number, field: string): Sequence {
   if (!isSequence(value)) throw malformed(`the ingest node sent an invalid ${field}`, { field, value });
   return value;
-}
-
-function contentTypeOf(value: string): ContentType {
-  const known = CONTENT_TYPES.find((type) => type === value);
-  if (known === undefined) {
-    throw malformed("the ingest node sent an unknown content_type", { field: "content_type", value });
-  }
-  return known;
 }

@@ -290,7 +290,7 @@ describe("IngestService over gRPC", () => {
       const odd = { ...storedMessage(3, "<b>"), contentType: "text/html" as ContentType };
       api.syncAnswer = async () => ({ messages: [odd], hasMore: false, nextSequence: 4, lastSequence: 3 });
       const failure = await failureOf(client.sync({ chatId: CHAT, userId: BOB, afterSequence: 2 }));
-      expect(failure).toMatchObject(badAnswer("content_type"));
+      expect(failure).toMatchObject(badAnswer("message.content_type"));
     });
 
     it("a persist answered with sequence 0 is an INTERNAL_ERROR", async () => {

@@ -2,7 +2,6 @@ import type * as grpc from "@grpc/grpc-js";
 import type { AckRequest__Output } from "../../proto/generated/messaging/v1/AckRequest.js";
 import type { AckResponse } from "../../proto/generated/messaging/v1/AckResponse.js";
 import type { IngestServiceHandlers } from "../../proto/generated/messaging/v1/IngestService.js";
-import type { Message } from "../../proto/generated/messaging/v1/Message.js";
 import type { PersistMessageRequest__Output } from "../../proto/generated/messaging/v1/PersistMessageRequest.js";
 import type { PersistMessageResponse } from "../../proto/generated/messaging/v1/PersistMessageResponse.js";
 import type { SyncMessagesRequest__Output } from "../../proto/generated/messaging/v1/SyncMessagesRequest.js";
@@ -19,7 +18,8 @@ import type {
   SyncResult,
 } from "../ingest-api.js";
 import type { Logger } from "../logger.js";
-import { CONTENT_TYPES, type ContentType, type StoredMessage } from "../ports/message-store.js";
+import { CONTENT_TYPES, type ContentType } from "../ports/message-store.js";
+import { toProtoMessage } from "./message-codec.js";
 import { type CallContext, unaryHandler } from "./unary-handler.js";
 
 export interface IngestServerOptions {
@@ -112,17 +112,6 @@ function toSyncResponse(result: SyncResult): SyncMessagesResponse {
     last_sequence: result.lastSequence,
   };
 }
-
-const toProtoMessage = (message: StoredMessage): Message => ({
-  message_id: message.messageId,
-  chat_id: message.chatId,
-  sender_id: message.senderId,
-  client_message_id: message.clientMessageId,
-  sequence: message.sequence,
-  content_type: message.contentType,
-  content: message.content,
-  created_at: message.createdAt,
-});
 
 const invalid = (field: string, reason: string): AppError =>
   new AppError("INVALID_MESSAGE", `${field} ${reason}`, { details: { field } });

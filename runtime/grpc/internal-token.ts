@@ -12,7 +12,7 @@ import type { Logger } from "../logger.js";
  * the platform's (or a misrouted request) from persisting or delivering messages; the network policy keeps
  * everyone else from reaching the ports at all.
  */
-export const INTERNAL_TOKEN_METADATA_KEY = "x-internal-token";
+const INTERNAL_TOKEN_METADATA_KEY = "x-internal-token";
 
 type TokenOptions = Pick<Config, "internalGrpcToken" | "internalGrpcTokenFile">;
 
@@ -64,10 +64,7 @@ const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8
  * to a caller it is a fault of the deployment (INTERNAL_ERROR), never a client's bad credentials. It is
  * logged with the method and why, never with what was sent.
  */
-export function internalTokenInterceptor(
-  token: string,
-  logger: Pick<Logger, "warn">,
-): grpc.ServerInterceptor {
+function internalTokenInterceptor(token: string, logger: Pick<Logger, "warn">): grpc.ServerInterceptor {
   const expected = digest(token);
   return (method, call) =>
     new grpc.ServerInterceptingCall(call, {

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { defaultConfig } from "../config.js";
 import { AppError, toAppError } from "../errors.js";
 import { IngestGrpcClient } from "../grpc/ingest-client.js";
 import type { ChatId } from "../ids.js";
@@ -20,7 +21,7 @@ export interface RoutedIngestOptions {
   readonly logger: Logger;
   /**
    * Time one call may spend finding the owner, retries included. It covers a dead node's heartbeat TTL plus
-   * a ring refresh, so a send during a failover or handoff is delayed, not failed. Default 20 s.
+   * a ring refresh, so a send during a failover or handoff is delayed, not failed. Default: ROUTING_BUDGET_MS's.
    */
   readonly budgetMs?: number;
   /** Owner calls per request at most. Default 12. */
@@ -35,8 +36,7 @@ interface LaneCall {
   done: Promise<unknown>;
 }
 
-export const ROUTING_DEFAULTS = {
-  budgetMs: 20_000,
+const ROUTING_DEFAULTS = {
   maxAttempts: 12,
   firstBackoffMs: 25,
   maxBackoffMs: 2_000,
@@ -60,7 +60,7 @@ export class RoutedIngestClient implements IngestApi {
   readonly stats = { rerouted: 0, notOwner: 0, unavailable: 0 };
 
   constructor(private readonly options: RoutedIngestOptions) {
-    this.budgetMs = options.budgetMs ?? ROUTING_DEFAULTS.budgetMs;
+    this.budgetMs = options.budgetMs ?? defaultConfig().routingBudgetMs;
     this.maxAttempts = options.maxAttempts ?? ROUTING_DEFAULTS.maxAttempts;
     this.connect = options.connect ?? ((address) => new IngestGrpcClient({ address }));
     // Nodes that left the ring keep no channel open.
