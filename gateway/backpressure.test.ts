@@ -1,25 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import type { StoredMessage } from "../runtime/ports/message-store.js";
-import { engineEndpoint } from "../test/support/engines.js";
-import {
-  connected,
-  newDevice,
-  Redis,
-  type RunningGateway,
-  startGateway,
-  type TestClient,
-  type TestKeys,
-  testKeys,
-} from "../test/support/gateway-harness.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { gatewayEnginesAvailable, gatewayFixture } from "../test/support/gateway-fixture.js";
+import type { TestClient } from "../test/support/gateway-harness.js";
 import { eachLimited, syncAll } from "../test/support/sync-all.js";
-
-const dynamodb = engineEndpoint("dynamodb");
-const redisUrl = engineEndpoint("redis");
 
 /** Enough 4 KB messages to fill the kernel's socket buffers (several MB on loopback) and then ours. */
 const MESSAGES = 1_600;
@@ -29,34 +16,20 @@ const pause = (client: TestClient) => (client.socket as unknown as { _socket: So
 const resume = (client: TestClient) => (client.socket as unknown as { _socket: Socket })._socket.resume();
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () => {
-  let fixture: IngestFixture;
+describe.skipIf(!gatewayEnginesAvailable())("slow consumers (D9 backpressure)", () => {
+  // The in-process event log: this suite is about sockets, and writing its 1,600 messages must stay quick.
+  const gw = gatewayFixture({ gateway: { limits: { outboundMaxMessages: 200 } } });
   let ingest: IngestService;
-  let redis: Redis;
-  let keys: TestKeys;
-  let running: RunningGateway;
   let alice: UserId;
   let bob: UserId;
   let chat: ChatId;
   let stored: StoredMessage[];
 
   beforeAll(async () => {
-    // The in-process event log: this suite is about sockets, and writing its 1,600 messages must stay quick.
-    fixture = await ingestFixture({ dynamodb: dynamodb ?? "" });
-    ingest = fixture.runtime();
-    redis = new Redis(redisUrl ?? "");
-    keys = await testKeys(fixture.clock);
-    running = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest,
-      keys: keys.source,
-      redis,
-      limits: { outboundMaxMessages: 200 },
-    });
-    alice = fixture.ids.user();
-    bob = fixture.ids.user();
-    chat = await fixture.chatWith([alice, bob]);
+    ingest = gw.ingest.runtime();
+    alice = gw.ids.user();
+    bob = gw.ids.user();
+    chat = await gw.ingest.chatWith([alice, bob]);
     // A busy machine can make dynalite time out: retry as a client does, with the same client_message_id.
     const run = randomUUID().slice(0, 8);
     await eachLimited(
@@ -88,19 +61,7 @@ describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () =
     expect(stored).toHaveLength(MESSAGES);
   }, 300_000);
 
-  afterAll(async () => {
-    await running?.close();
-    redis?.disconnect();
-    await fixture?.cleanup();
-  });
-
-  const open = async (userId: UserId) =>
-    (
-      await connected(running.url, {
-        token: await keys.token(userId, fixture.clock.now()),
-        deviceId: newDevice(),
-      })
-    ).client;
+  const open = (userId: UserId) => gw.open(userId);
 
   async function reconnectAndSyncEverything() {
     const again = await open(bob);
@@ -111,7 +72,7 @@ describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () =
 
   it("a client that stops reading gets SLOW_CONSUMER at 95%, then after the 5 s grace connection_closing{slow_consumer} and 1008; it reconnects and sync returns everything", async () => {
     const client = await open(bob);
-    const connection = running.gateway.connectionsOf(bob)[0];
+    const connection = gw.running.gateway.connectionsOf(bob)[0];
     if (connection === undefined) throw new Error("no connection");
     pause(client);
     let pushed = 0;
@@ -119,18 +80,18 @@ describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () =
     while (connection.outbound.fill < 0.95) {
       const message = stored[pushed++];
       if (message === undefined) throw new Error("ran out of messages before the buffer filled");
-      const result = await running.gateway.api.deliver([{ userId: bob, message }]);
+      const result = await gw.running.gateway.api.deliver([{ userId: bob, message }]);
       expect(result.dropped).toBe(0);
       for (let i = 0; i < 3; i++) await tick();
     }
     expect(connection.state).toBe("established");
-    fixture.clock.advance(4_999);
+    gw.clock.advance(4_999);
     expect(connection.state).toBe("established");
-    fixture.clock.advance(1);
+    gw.clock.advance(1);
     expect(connection.state).toBe("closing");
     // What was buffered is not written any more; the client learns why once it reads again.
     expect(
-      (await running.gateway.api.deliver([{ userId: bob, message: stored[pushed] as StoredMessage }]))
+      (await gw.running.gateway.api.deliver([{ userId: bob, message: stored[pushed] as StoredMessage }]))
         .dropped,
     ).toBe(1);
     resume(client);
@@ -154,7 +115,7 @@ describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () =
     let dropped = 0;
     for (let from = 0; from < stored.length && dropped === 0; from += 100) {
       const batch = stored.slice(from, from + 100).map((message) => ({ userId: bob, message }));
-      dropped += (await running.gateway.api.deliver(batch)).dropped;
+      dropped += (await gw.running.gateway.api.deliver(batch)).dropped;
       for (let i = 0; i < 3; i++) await tick();
     }
     expect(dropped).toBeGreaterThan(0);
@@ -167,24 +128,24 @@ describe.skipIf(!dynamodb || !redisUrl)("slow consumers (D9 backpressure)", () =
 
   it("a reader that catches up within the grace keeps its connection", async () => {
     const client = await open(bob);
-    const connection = running.gateway.connectionsOf(bob)[0];
+    const connection = gw.running.gateway.connectionsOf(bob)[0];
     if (connection === undefined) throw new Error("no connection");
     pause(client);
     let pushed = 0;
     while (connection.outbound.fill < 0.95) {
       const message = stored[pushed++];
       if (message === undefined) throw new Error("ran out of messages");
-      await running.gateway.api.deliver([{ userId: bob, message }]);
+      await gw.running.gateway.api.deliver([{ userId: bob, message }]);
       for (let i = 0; i < 3; i++) await tick();
     }
-    fixture.clock.advance(2_000);
+    gw.clock.advance(2_000);
     resume(client);
     await client.next(
       (frame) => frame.type === "message" && frame.payload.sequence === stored[pushed - 1]?.sequence,
       20_000,
     );
     expect(connection.outbound.fill).toBeLessThan(0.8);
-    fixture.clock.advance(10_000);
+    gw.clock.advance(10_000);
     expect(connection.state).toBe("established");
     expect(client.ofType("connection_closing")).toHaveLength(0);
     client.close();

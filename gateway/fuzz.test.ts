@@ -1,24 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_ERROR_CODES } from "../runtime/errors.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import { seededRandom } from "../test/harness/backoff.js";
-import { engineEndpoint } from "../test/support/engines.js";
-import {
-  connected,
-  type Frame,
-  newDevice,
-  Redis,
-  type RunningGateway,
-  startGateway,
-  type TestClient,
-  type TestKeys,
-  testKeys,
-} from "../test/support/gateway-harness.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
-
-const dynamodb = engineEndpoint("dynamodb");
-const redisUrl = engineEndpoint("redis");
+import { gatewayEnginesAvailable, gatewayFixture } from "../test/support/gateway-fixture.js";
+import type { Frame, TestClient } from "../test/support/gateway-harness.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
@@ -176,44 +162,20 @@ function checkDocumented(frame: Frame, sentRequestIds: ReadonlySet<string>): voi
   if (frame.request_id !== undefined) expect(sentRequestIds.has(frame.request_id)).toBe(true);
 }
 
-describe.skipIf(!dynamodb || !redisUrl)("fuzzing the frame parser through a real WebSocket", () => {
-  let fixture: IngestFixture;
-  let redis: Redis;
-  let keys: TestKeys;
-  let running: RunningGateway;
+describe.skipIf(!gatewayEnginesAvailable())("fuzzing the frame parser through a real WebSocket", () => {
+  // The fuzzing connection must survive its own garbage to see all of it; the thresholds have own tests.
+  const gw = gatewayFixture({
+    gateway: { limits: { invalidFrameCloseThreshold: 1_000_000, rateLimitedCloseThreshold: 1_000_000 } },
+  });
   let alice: UserId;
   let chat: ChatId;
 
   beforeAll(async () => {
-    fixture = await ingestFixture({ dynamodb: dynamodb ?? "" });
-    redis = new Redis(redisUrl ?? "");
-    keys = await testKeys(fixture.clock);
-    running = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
-      keys: keys.source,
-      redis,
-      // The fuzzing connection must survive its own garbage to see all of it; the thresholds have own tests.
-      limits: { invalidFrameCloseThreshold: 1_000_000, rateLimitedCloseThreshold: 1_000_000 },
-    });
-    alice = fixture.ids.user();
-    chat = await fixture.chatWith([alice]);
+    alice = gw.ids.user();
+    chat = await gw.ingest.chatWith([alice]);
   });
 
-  afterAll(async () => {
-    await running?.close();
-    redis?.disconnect();
-    await fixture?.cleanup();
-  });
-
-  const open = async (): Promise<TestClient> =>
-    (
-      await connected(running.url, {
-        token: await keys.token(alice, fixture.clock.now()),
-        deviceId: newDevice(),
-      })
-    ).client;
+  const open = (): Promise<TestClient> => gw.open(alice);
 
   it(`${FRAMES} seeded random and malformed frames: the gateway stays up, answers only documented frames and codes, other connections are unaffected`, async () => {
     const next = fuzzer(seededRandom(SEED), chat);
@@ -236,7 +198,7 @@ describe.skipIf(!dynamodb || !redisUrl)("fuzzing the frame parser through a real
       await fuzzing.reply(marker);
       bystander.send({ type: "heartbeat", request_id: `by-${sent}`, payload: {} });
       await bystander.reply(`by-${sent}`);
-      fixture.clock.advance(1_000);
+      gw.clock.advance(1_000);
     }
     for (const frame of fuzzing.frames) checkDocumented(frame, sentRequestIds);
     expect(fuzzing.ofType("connection_closing")).toHaveLength(0);
@@ -248,13 +210,13 @@ describe.skipIf(!dynamodb || !redisUrl)("fuzzing the frame parser through a real
     expect(bystander.frames.every((frame) => frame.type !== "error")).toBe(true);
 
     // Another chat: the fuzzed one may still be working through the valid sends the fuzz slipped in.
-    const quiet = await fixture.chatWith([alice]);
+    const quiet = await gw.ingest.chatWith([alice]);
     const send = {
       type: "send_message",
       request_id: randomUUID(),
       payload: { client_message_id: randomUUID(), chat_id: quiet, content: "still works" },
     };
-    fixture.clock.advance(10_000);
+    gw.clock.advance(10_000);
     bystander.send(send);
     expect((await bystander.reply(send.request_id)).type).toBe("send_message_ack");
     const fresh = await open();

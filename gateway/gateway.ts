@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server } from "node:http";
-import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Tracer } from "@opentelemetry/api";
 import { WebSocketServer } from "ws";
@@ -11,28 +10,28 @@ import type { ConnectionId, IdFactory, UserId } from "../runtime/ids.js";
 import type { IngestApi } from "../runtime/ingest-api.js";
 import type { Logger } from "../runtime/logger.js";
 import { type GatewayRecorder, NO_GATEWAY_METRICS } from "../runtime/metrics/recorders.js";
-import type { ConnectionEntry, ConnectionRegistry } from "../runtime/ports/routing.js";
+import type { ConnectionRegistry } from "../runtime/ports/routing.js";
 import { BreakingIngest } from "./circuit-breaker.js";
-import { clientAddressOf } from "./client-address.js";
-import { Connection, type ConnectionInspector, type ConnectionOptions } from "./connection.js";
-import { type CapTicket, ConnectionCaps } from "./connection-caps.js";
+import { Connection, type ConnectionOptions } from "./connection.js";
+import { ConnectionCaps } from "./connection-caps.js";
+import { ConnectionTable } from "./connection-table.js";
 import { createDeliverer } from "./deliver.js";
-import {
-  checkVersion,
-  credentialsOf,
-  HandshakeRejection,
-  type Principal,
-  verifyAccessToken,
-  versionOf,
-} from "./handshake.js";
+import { DuplicateEviction, type GatewayPeers } from "./duplicate-eviction.js";
+import { HandshakeRejection, refuse, versionOf } from "./handshake.js";
+import type { ConnectionInspector } from "./inspected-driver.js";
 import type { JwtKeySource } from "./jwt-keys.js";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.js";
 import { RoutingRefresher } from "./routing-refresher.js";
 import { type SessionCheck, SessionLiveness } from "./session-liveness.js";
 import { TimerQueue } from "./timer-queue.js";
-import { TokenBucket } from "./token-bucket.js";
 import { tracedSends } from "./traced-sends.js";
+import { type Admission, UpgradeAdmission } from "./upgrade-admission.js";
 
+/**
+ * The connection plane of one process: WebSocket upgrades at `/v{n}/ws` become connections (admission in
+ * upgrade-admission.ts), held in a table that pushes (deliver.ts) and routing refreshes read, until each
+ * closes or the gateway drains.
+ */
 export interface GatewayDeps {
   /** This gateway's name in the routing entries (the node id). */
   readonly gatewayId: string;
@@ -50,7 +49,7 @@ export interface GatewayDeps {
    * held by another gateway is closed there with `duplicate_connection`, through its GatewayApi. Absent (one
    * gateway, tests): such a connection is only logged and lives on until its client goes.
    */
-  readonly peers?: { gateway(nodeId: string): Promise<GatewayApi | undefined> };
+  readonly peers?: GatewayPeers;
   /** Spans of sends (`gateway.receive_message`) and pushes (`gateway.receive_delivery`); default: none. */
   readonly tracer?: Tracer;
   /** Told about every connection's lifecycle machine (the inspector). */
@@ -90,26 +89,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return new GatewayServer(deps);
 }
 
+/** Revoked sessions are remembered an hour: the longest an access token lives (D11). */
+const REVOKED_SESSION_TTL_MS = 60 * 60_000;
+/** Sessions whose liveness a gateway remembers at most. */
+const MAX_REMEMBERED_SESSIONS = 100_000;
+
 class GatewayServer implements Gateway {
   readonly api: GatewayApi;
   private readonly limits: GatewayLimits;
   private readonly logger: Logger;
-  private readonly ingest: BreakingIngest;
   private readonly wss: WebSocketServer;
-  private readonly live = new Map<ConnectionId, Connection>();
-  /** A user's connections here: the connection itself when it is the only one (the common case), else a set. */
-  private readonly byUser = new Map<UserId, Connection | Set<Connection>>();
+  private readonly table = new ConnectionTable();
   private readonly refresher: RoutingRefresher;
+  private readonly admission: UpgradeAdmission;
+  private readonly eviction: DuplicateEviction;
   private draining = false;
   private drained: Promise<void> | undefined;
+  private onEmpty: (() => boolean) | undefined;
   private readonly servers = new Set<Server>();
-  private readonly connectBuckets = new Map<UserId, TokenBucket>();
-  private readonly snapshots: SharedSnapshots;
-  /** The connections' lifecycle timers, on one timer of the injected clock. */
-  private readonly timers: TimerQueue;
   private readonly shared: ConnectionOptions;
   private readonly metrics: GatewayRecorder;
-  private readonly sessions: SessionLiveness | undefined;
   private readonly caps: ConnectionCaps;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -117,13 +116,6 @@ class GatewayServer implements Gateway {
     this.metrics = deps.metrics ?? NO_GATEWAY_METRICS;
     this.caps = new ConnectionCaps(this.limits, this.metrics);
     this.logger = deps.logger.child({ component: "gateway" });
-    this.ingest = new BreakingIngest(deps.ingest, {
-      clock: deps.clock,
-      failureThreshold: this.limits.breakerFailureThreshold,
-      windowMs: this.limits.breakerWindowMs,
-      openMs: this.limits.breakerOpenMs,
-      onStateChange: (state) => this.logger.warn({ breaker: state }, "ingest circuit breaker changed state"),
-    });
     // Frames above maxFrameBytes get INVALID_MESSAGE from the frame parser; ws itself only stops the absurd
     // (then closes 1009), so an oversized frame is answered rather than silently killing the connection.
     this.wss = new WebSocketServer({
@@ -132,23 +124,7 @@ class GatewayServer implements Gateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.timers = new TimerQueue(deps.clock);
-    this.snapshots = new SharedSnapshots({
-      idleTimeoutMs: this.limits.idleTimeoutMs,
-      slowConsumerGraceMs: this.limits.slowConsumerGraceMs,
-      closeTimeoutMs: this.limits.closeTimeoutMs,
-    });
-    this.shared = {
-      gatewayId: deps.gatewayId,
-      clock: this.timers,
-      limits: this.limits,
-      ingest: deps.tracer === undefined ? this.ingest : tracedSends(this.ingest, deps.tracer),
-      logger: this.logger,
-      hooks: this.hooks,
-      snapshots: this.snapshots,
-      metrics: this.metrics,
-      ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
-    };
+    this.shared = this.connectionOptions();
     this.refresher = new RoutingRefresher({
       clock: deps.clock,
       registry: deps.connections,
@@ -156,23 +132,34 @@ class GatewayServer implements Gateway {
       refreshMs: this.limits.routingRefreshMs,
       ttlMs: this.limits.routingTtlMs,
       logger: this.logger,
-      entries: (now) => [...this.live.values()].filter((c) => c.isOpen).map((c) => c.entry(now)),
+      entries: (now) => this.table.all().flatMap((c) => (c.isOpen ? [c.entry(now)] : [])),
     });
-    this.sessions =
-      deps.sessions === undefined
-        ? undefined
-        : new SessionLiveness({
-            check: deps.sessions,
-            clock: deps.clock,
-            liveTtlMs: this.limits.sessionCheckTtlMs,
-            revokedTtlMs: 60 * 60_000,
-            maxEntries: 100_000,
-          });
+    const sessions = this.sessionLiveness();
+    this.admission = new UpgradeAdmission({
+      clock: deps.clock,
+      limits: this.limits,
+      keys: deps.keys,
+      caps: this.caps,
+      registry: deps.connections,
+      refresher: this.refresher,
+      sessions,
+      trustedProxies: deps.trustedProxies ?? NO_TRUSTED_PROXIES,
+      metrics: this.metrics,
+      logger: this.logger,
+      isDraining: () => this.draining,
+      connectionsOf: (userId) => this.table.ofUser(userId),
+    });
+    this.eviction = new DuplicateEviction({
+      gatewayId: deps.gatewayId,
+      logger: this.logger,
+      local: (connectionId) => this.table.get(connectionId),
+      ...(deps.peers === undefined ? {} : { peers: deps.peers }),
+    });
     this.api = createDeliverer({
       clock: deps.clock,
-      onSessionRevoked: (sessionId) => this.sessions?.revoked(sessionId),
+      onSessionRevoked: (sessionId) => sessions?.revoked(sessionId),
       ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
-      connectionsOf: (userId) => this.userConnections(userId),
+      connectionsOf: (userId) => this.table.ofUser(userId),
     });
   }
 
@@ -190,7 +177,7 @@ class GatewayServer implements Gateway {
   }
 
   connectionCount(): number {
-    return this.live.size;
+    return this.table.size;
   }
 
   health() {
@@ -199,7 +186,7 @@ class GatewayServer implements Gateway {
   }
 
   connectionsOf(userId: UserId): readonly Connection[] {
-    return [...this.userConnections(userId)];
+    return [...this.table.ofUser(userId)];
   }
 
   drain(graceMs: number): Promise<void> {
@@ -207,15 +194,57 @@ class GatewayServer implements Gateway {
     return this.drained;
   }
 
+  /** What every connection shares; the connections' lifecycle timers run on one timer of the injected clock. */
+  private connectionOptions(): ConnectionOptions {
+    const { deps, limits, logger, metrics } = this;
+    const ingest = new BreakingIngest(deps.ingest, {
+      clock: deps.clock,
+      failureThreshold: limits.breakerFailureThreshold,
+      windowMs: limits.breakerWindowMs,
+      openMs: limits.breakerOpenMs,
+      onStateChange: (state) => logger.warn({ breaker: state }, "ingest circuit breaker changed state"),
+    });
+    return {
+      gatewayId: deps.gatewayId,
+      clock: new TimerQueue(deps.clock),
+      limits,
+      ingest: deps.tracer === undefined ? ingest : tracedSends(ingest, deps.tracer),
+      logger,
+      hooks: {
+        onClosing: (closing) => this.unregister(closing),
+        onReleased: (released) => this.forget(released),
+      },
+      snapshots: new SharedSnapshots({
+        idleTimeoutMs: limits.idleTimeoutMs,
+        slowConsumerGraceMs: limits.slowConsumerGraceMs,
+        closeTimeoutMs: limits.closeTimeoutMs,
+      }),
+      metrics,
+      ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
+    };
+  }
+
+  private sessionLiveness(): SessionLiveness | undefined {
+    const { sessions, clock } = this.deps;
+    if (sessions === undefined) return undefined;
+    return new SessionLiveness({
+      check: sessions,
+      clock,
+      liveTtlMs: this.limits.sessionCheckTtlMs,
+      revokedTtlMs: REVOKED_SESSION_TTL_MS,
+      maxEntries: MAX_REMEMBERED_SESSIONS,
+    });
+  }
+
   private async drainAll(graceMs: number): Promise<void> {
     this.draining = true;
     this.refresher.stop();
-    for (const connection of [...this.live.values()]) connection.close("server_shutdown");
+    for (const connection of this.table.all()) connection.close("server_shutdown");
     const { clock } = this.deps;
     await new Promise<void>((resolve) => {
       let timer: TimerHandle | undefined;
       const check = () => {
-        if (this.live.size > 0) return false;
+        if (this.table.size > 0) return false;
         if (timer !== undefined) clock.clearTimeout(timer);
         resolve();
         return true;
@@ -223,26 +252,14 @@ class GatewayServer implements Gateway {
       if (check()) return;
       this.onEmpty = check;
       timer = clock.setTimeout(() => {
-        this.logger.warn({ remaining: this.live.size }, "drain grace over; terminating connections");
-        for (const connection of [...this.live.values()]) connection.kill();
+        this.logger.warn({ remaining: this.table.size }, "drain grace over; terminating connections");
+        for (const connection of this.table.all()) connection.kill();
         resolve();
       }, graceMs);
     });
     this.onEmpty = undefined;
     this.wss.close();
   }
-
-  private onEmpty: (() => boolean) | undefined;
-
-  private userConnections(userId: UserId): Iterable<Connection> {
-    const held = this.byUser.get(userId);
-    return held === undefined ? [] : held instanceof Set ? held : [held];
-  }
-
-  private readonly hooks = {
-    onClosing: (closing: Connection) => this.unregister(closing),
-    onReleased: (released: Connection) => this.forget(released),
-  };
 
   private async upgrade(
     request: IncomingMessage,
@@ -251,51 +268,17 @@ class GatewayServer implements Gateway {
     url: URL,
     version: number,
   ): Promise<void> {
-    const { clock, ids } = this.deps;
-    const connection = new Connection(ids.connection(), this.shared);
+    const connection = new Connection(this.deps.ids.connection(), this.shared);
     let gone = false;
     const onGone = () => {
       gone = true;
     };
     socket.once("close", onGone);
     socket.once("error", onGone);
-    let principal: Principal | undefined;
-    let duplicates: ConnectionEntry[] = [];
-    let ticket: CapTicket | undefined;
+    let admitted: Admission;
     try {
-      if (this.draining) {
-        throw new HandshakeRejection(503, "service_unavailable", "the gateway is shutting down");
-      }
-      checkVersion(version);
-      ticket = this.caps.begin(clientAddressOf(request, this.deps.trustedProxies ?? NO_TRUSTED_PROXIES));
-      const { token, deviceId } = credentialsOf(request, url);
-      const claims = await verifyAccessToken(token, this.deps.keys, clock.now());
-      this.admitConnect(claims.userId);
-      ticket.admitUser(claims.userId, deviceId, this.userConnections(claims.userId));
-      await this.checkSession(claims.sessionId, claims.userId);
-      // One literal shape for every connection's principal: a spread of the claims plus the device gives each
-      // object a hidden class (and property array) of its own, about 250 bytes per idle connection.
-      principal = {
-        userId: claims.userId,
-        sessionId: claims.sessionId,
-        tokenId: claims.tokenId,
-        expiresAt: claims.expiresAt,
-        deviceId,
-      };
-      connection.principal = principal;
-      try {
-        duplicates = await this.deps.connections.register(
-          connection.entry(clock.now()),
-          this.limits.routingTtlMs,
-        );
-        this.refresher.report(true);
-      } catch (error) {
-        this.logger.warn({ err: error }, "routing registration failed; refusing the connection");
-        this.refresher.report(false);
-        throw new HandshakeRejection(503, "service_unavailable", "routing is unavailable; retry later");
-      }
+      admitted = await this.admission.admit(request, url, version, connection);
     } catch (error) {
-      ticket?.settle();
       connection.reject();
       this.metrics.handshake(error instanceof HandshakeRejection ? error.error : "service_unavailable");
       if (error instanceof HandshakeRejection) return refuse(socket, error);
@@ -308,102 +291,23 @@ class GatewayServer implements Gateway {
       socket.off("close", onGone);
       socket.off("error", onGone);
     }
-    const registered = principal;
-    const admitted = ticket;
+    const { principal, duplicates, ticket } = admitted;
     if (gone || this.draining) {
-      admitted.settle();
+      ticket.settle();
       connection.reject();
-      this.unregisterEntry(connection.id, registered.userId);
+      this.unregisterEntry(connection.id, principal.userId);
       socket.destroy();
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
-      this.live.set(connection.id, connection);
-      admitted.established(connection);
-      const held = this.byUser.get(registered.userId);
-      if (held === undefined) this.byUser.set(registered.userId, connection);
-      else if (held instanceof Set) held.add(connection);
-      else this.byUser.set(registered.userId, new Set([held, connection]));
-      connection.establish(ws, registered);
+      this.table.add(connection, principal.userId);
+      ticket.established(connection);
+      connection.establish(ws, principal);
       this.metrics.handshake("accepted");
-      this.evict(duplicates);
+      this.eviction.evict(duplicates);
     });
     // The callback ran (the connection now counts as live) or ws destroyed the socket: either way done.
-    admitted.settle();
-  }
-
-  /** Protocol §3 `token_revoked`: the token's session was deleted (logout, revocation, refresh reuse). */
-  private async checkSession(sessionId: string | undefined, userId: UserId): Promise<void> {
-    const sessions = this.sessions;
-    if (sessions === undefined || sessionId === undefined) return;
-    let live: boolean;
-    try {
-      live = await sessions.isLive(sessionId, userId);
-    } catch (error) {
-      this.logger.warn({ err: error }, "session check failed; refusing the connection");
-      throw new HandshakeRejection(503, "service_unavailable", "sessions are unavailable; retry later");
-    }
-    if (!live) {
-      throw new HandshakeRejection(
-        401,
-        "token_revoked",
-        "the session of this token was revoked; sign in again",
-      );
-    }
-  }
-
-  /** Per-user connect limit, after the token check so that unauthenticated clients cannot spend a user's. */
-  private admitConnect(userId: UserId): void {
-    const { connectsPerUserPerMinute } = this.limits;
-    let bucket = this.connectBuckets.get(userId);
-    if (bucket === undefined) {
-      // Full buckets carry no information: forgetting them bounds the map by the users connecting right now.
-      if (this.connectBuckets.size >= 10_000) {
-        for (const [id, candidate] of this.connectBuckets)
-          if (candidate.isFull()) this.connectBuckets.delete(id);
-      }
-      bucket = new TokenBucket(this.deps.clock, connectsPerUserPerMinute / 60, connectsPerUserPerMinute);
-      this.connectBuckets.set(userId, bucket);
-    }
-    const waitMs = bucket.take();
-    if (waitMs > 0) {
-      this.metrics.rateLimited("connect", "rate");
-      throw new HandshakeRejection(429, "rate_limited", "too many connections; wait before reconnecting", {
-        retry_after_seconds: Math.ceil(waitMs / 1000),
-      });
-    }
-  }
-
-  private evict(duplicates: readonly ConnectionEntry[]): void {
-    for (const entry of duplicates) {
-      const local = this.live.get(entry.connectionId);
-      if (entry.gatewayId === this.deps.gatewayId && local !== undefined) local.close("duplicate_connection");
-      else if (entry.gatewayId !== this.deps.gatewayId) {
-        if (this.deps.peers !== undefined) void this.evictRemote(this.deps.peers, entry);
-        else
-          this.logger.info(
-            { connection_id: entry.connectionId, gateway_id: entry.gatewayId },
-            "older connection of the device lives on another gateway",
-          );
-      }
-    }
-  }
-
-  private async evictRemote(peers: NonNullable<GatewayDeps["peers"]>, entry: ConnectionEntry): Promise<void> {
-    try {
-      const peer = await peers.gateway(entry.gatewayId);
-      if (peer === undefined) return; // That gateway is gone, and its sockets with it.
-      await peer.closeConnections({
-        userId: entry.userId,
-        connectionId: entry.connectionId,
-        reason: "duplicate_connection",
-      });
-    } catch (error) {
-      this.logger.warn(
-        { err: error, connection_id: entry.connectionId, gateway_id: entry.gatewayId },
-        "could not evict the device's older connection on another gateway",
-      );
-    }
+    ticket.settle();
   }
 
   private unregister(connection: Connection): void {
@@ -423,41 +327,10 @@ class GatewayServer implements Gateway {
   }
 
   private forget(connection: Connection): void {
-    if (!this.live.delete(connection.id)) return;
+    if (!this.table.remove(connection)) return;
     this.caps.released(connection);
-    const principal = connection.principal;
     // A client that closed first never passed through `closing`: its entry goes now.
-    if (principal !== undefined) {
-      this.unregister(connection);
-      const held = this.byUser.get(principal.userId);
-      if (held === connection) this.byUser.delete(principal.userId);
-      else if (held instanceof Set) {
-        held.delete(connection);
-        const [only, ...rest] = held;
-        if (only !== undefined && rest.length === 0) this.byUser.set(principal.userId, only);
-      }
-    }
+    this.unregister(connection);
     this.onEmpty?.();
   }
-}
-
-/** Answers a refused upgrade with the documented status and JSON body, then closes the socket. */
-function refuse(socket: Duplex, rejection: HandshakeRejection): void {
-  if (socket.destroyed) return;
-  const body = rejection.body();
-  const hint = rejection.details?.retry_after_seconds;
-  const retryAfter =
-    typeof hint === "number"
-      ? `Retry-After: ${hint}\r\n`
-      : rejection.status === 503
-        ? "Retry-After: 5\r\n"
-        : "";
-  socket.end(
-    `HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\n` +
-      "Content-Type: application/json; charset=utf-8\r\n" +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      retryAfter +
-      "Connection: close\r\n\r\n" +
-      body,
-  );
 }

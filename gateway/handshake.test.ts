@@ -2,55 +2,20 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineEndpoint } from "../test/support/engines.js";
-import {
-  connect,
-  connected,
-  newDevice,
-  Redis,
-  type RunningGateway,
-  startGateway,
-  type TestKeys,
-  testKeys,
-} from "../test/support/gateway-harness.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
+import { gatewayEnginesAvailable, gatewayFixture } from "../test/support/gateway-fixture.js";
+import { connect, connected, newDevice, type RunningGateway } from "../test/support/gateway-harness.js";
 import { JWT_AUDIENCE, JWT_ISSUER } from "./handshake.js";
 import { remoteJwks } from "./jwt-keys.js";
 
-const dynamodb = engineEndpoint("dynamodb");
-const redisUrl = engineEndpoint("redis");
-
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
-  let fixture: IngestFixture;
-  let redis: Redis;
-  let keys: TestKeys;
-  let running: RunningGateway;
+describe.skipIf(!gatewayEnginesAvailable())("WebSocket handshake at /v1/ws", () => {
+  const gw = gatewayFixture();
 
-  beforeAll(async () => {
-    fixture = await ingestFixture({ dynamodb: dynamodb ?? "" });
-    redis = new Redis(redisUrl ?? "");
-    keys = await testKeys(fixture.clock);
-    running = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
-      keys: keys.source,
-      redis,
-    });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    redis?.disconnect();
-    await fixture?.cleanup();
-  });
-
-  const now = () => fixture.clock.now();
+  const now = () => gw.clock.now();
   const seconds = () => Math.floor(now() / 1000);
 
-  async function refusal(options: Parameters<typeof connect>[1], path = running.url) {
+  async function refusal(options: Parameters<typeof connect>[1], path = gw.running.url) {
     const result = await connect(path, options);
     if (!("refusal" in result)) {
       result.client.close();
@@ -68,10 +33,10 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
   };
 
   it("a valid token and device id get connection_established with the documented payload", async () => {
-    const userId = fixture.ids.user();
+    const userId = gw.ids.user();
     const deviceId = newDevice();
-    const { client, established } = await connected(running.url, {
-      token: await keys.token(userId, now()),
+    const { client, established } = await connected(gw.running.url, {
+      token: await gw.keys.token(userId, now()),
       deviceId,
     });
     expect(established.request_id).toBeUndefined();
@@ -83,19 +48,19 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
     });
     expect(established.payload.connection_id).toMatch(/^conn_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(new Date(String(established.payload.server_time)).getTime()).toBe(now());
-    const entry = await running.registry.getConnection(established.payload.connection_id as never);
+    const entry = await gw.running.registry.getConnection(established.payload.connection_id as never);
     expect(entry).toMatchObject({ userId, deviceId });
     client.close();
   });
 
   it("the query-string fallback (?token=&device_id=) is accepted", async () => {
-    const token = await keys.token(fixture.ids.user(), now());
-    const result = await connected(running.url, { query: `token=${token}&device_id=${newDevice()}` });
+    const token = await gw.keys.token(gw.ids.user(), now());
+    const result = await connected(gw.running.url, { query: `token=${token}&device_id=${newDevice()}` });
     result.client.close();
   });
 
   it("a missing device id answers 400 invalid_request", async () => {
-    const answer = await refusal({ token: await keys.token(fixture.ids.user(), now()) });
+    const answer = await refusal({ token: await gw.keys.token(gw.ids.user(), now()) });
     expect(answer).toMatchObject({ status: 400, body: { error: "invalid_request" } });
   });
 
@@ -106,8 +71,8 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
 
   it("another protocol version answers 400 unsupported_version with the supported ones", async () => {
     const answer = await refusal(
-      { token: await keys.token(fixture.ids.user(), now()), deviceId: newDevice() },
-      running.url.replace("/v1/", "/v2/"),
+      { token: await gw.keys.token(gw.ids.user(), now()), deviceId: newDevice() },
+      gw.running.url.replace("/v1/", "/v2/"),
     );
     expect(answer).toEqual({
       status: 400,
@@ -120,17 +85,10 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
   });
 
   it("too many connects of one user answer 429 rate_limited with retry_after_seconds", async () => {
-    const limited = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
-      keys: keys.source,
-      redis,
-      limits: { connectsPerUserPerMinute: 2 },
-    });
+    const limited = await gw.startGateway({ limits: { connectsPerUserPerMinute: 2 } });
     try {
-      const user = fixture.ids.user();
-      const options = async () => ({ token: await keys.token(user, now()), deviceId: newDevice() });
+      const user = gw.ids.user();
+      const options = async () => ({ token: await gw.keys.token(user, now()), deviceId: newDevice() });
       const first = await connected(limited.url, await options());
       const second = await connected(limited.url, await options());
       const third = await connect(limited.url, await options());
@@ -140,7 +98,7 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
           body: { error: "rate_limited", message: expect.any(String), details: { retry_after_seconds: 30 } },
         },
       });
-      fixture.clock.advance(30_000);
+      gw.clock.advance(30_000);
       const fourth = await connected(limited.url, await options());
       for (const client of [first.client, second.client, fourth.client]) client.close();
     } finally {
@@ -160,16 +118,16 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
     });
 
     it("alg: none", async () => {
-      const user = fixture.ids.user();
+      const user = gw.ids.user();
       await invalidToken(
-        `${b64({ alg: "none", kid: keys.kid })}.${b64({ sub: user, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: seconds(), exp: seconds() + 600, jti: "j" })}.`,
+        `${b64({ alg: "none", kid: gw.keys.kid })}.${b64({ sub: user, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: seconds(), exp: seconds() + 600, jti: "j" })}.`,
       );
     });
 
     it("HS256 signed with the public key", async () => {
-      const pem = await exportSPKI(keys.publicKey);
-      const token = await new SignJWT({ sub: fixture.ids.user(), jti: "j", sid: "s" })
-        .setProtectedHeader({ alg: "HS256", kid: keys.kid })
+      const pem = await exportSPKI(gw.keys.publicKey);
+      const token = await new SignJWT({ sub: gw.ids.user(), jti: "j", sid: "s" })
+        .setProtectedHeader({ alg: "HS256", kid: gw.keys.kid })
         .setIssuer(JWT_ISSUER)
         .setAudience(JWT_AUDIENCE)
         .setIssuedAt(seconds())
@@ -180,8 +138,8 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
 
     it("signed by another key under the same kid, or an unknown kid", async () => {
       const other = await generateKeyPair("RS256");
-      for (const kid of [keys.kid, "unknown-kid"]) {
-        const token = await new SignJWT({ sub: fixture.ids.user(), jti: "j" })
+      for (const kid of [gw.keys.kid, "unknown-kid"]) {
+        const token = await new SignJWT({ sub: gw.ids.user(), jti: "j" })
           .setProtectedHeader({ alg: "RS256", kid })
           .setIssuer(JWT_ISSUER)
           .setAudience(JWT_AUDIENCE)
@@ -194,38 +152,38 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
 
     it("expired, with details.expired_at", async () => {
       const exp = seconds() - 10;
-      const answer = await invalidToken(await keys.token(fixture.ids.user(), now() - 3_600_000, { exp }));
+      const answer = await invalidToken(await gw.keys.token(gw.ids.user(), now() - 3_600_000, { exp }));
       expect(answer.body.details).toEqual({ expired_at: new Date(exp * 1000).toISOString() });
     });
 
     it("not yet valid (nbf or iat in the future)", async () => {
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { nbf: seconds() + 600 }));
-      await invalidToken(await keys.token(fixture.ids.user(), now() + 600_000));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { nbf: seconds() + 600 }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now() + 600_000));
     });
 
     it("wrong audience or issuer", async () => {
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { aud: "someone-else" }));
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { iss: "someone-else" }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { aud: "someone-else" }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { iss: "someone-else" }));
     });
 
     it("missing jti, sub or exp", async () => {
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { jti: undefined }));
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { sub: undefined }));
-      await invalidToken(await keys.token(fixture.ids.user(), now(), { exp: undefined }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { jti: undefined }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { sub: undefined }));
+      await invalidToken(await gw.keys.token(gw.ids.user(), now(), { exp: undefined }));
     });
 
     it("a subject that is not a user id", async () => {
-      await invalidToken(await keys.token("someone", now()));
+      await invalidToken(await gw.keys.token("someone", now()));
     });
 
     it("tampered payload", async () => {
-      const token = await keys.token(fixture.ids.user(), now());
+      const token = await gw.keys.token(gw.ids.user(), now());
       const [header, payload, signature] = token.split(".");
       const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString()) as Record<
         string,
         unknown
       >;
-      claims.sub = fixture.ids.user();
+      claims.sub = gw.ids.user();
       await invalidToken(`${header}.${b64(claims)}.${signature}`);
     });
   });
@@ -244,12 +202,8 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
       });
       await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
       const { port } = jwksServer.address() as AddressInfo;
-      remote = await startGateway({
-        clock: fixture.clock,
-        ids: fixture.ids,
-        ingest: fixture.runtime(),
+      remote = await gw.startGateway({
         keys: remoteJwks({ url: `http://127.0.0.1:${port}/.well-known/jwks.json`, cooldownMs: 0 }),
-        redis,
       });
     });
 
@@ -259,18 +213,21 @@ describe.skipIf(!dynamodb || !redisUrl)("WebSocket handshake at /v1/ws", () => {
     });
 
     it("verifies with the fetched set and refetches it once for a rotated (unknown) kid", async () => {
-      served = keys.jwks;
+      served = gw.keys.jwks;
       const first = await connected(remote.url, {
-        token: await keys.token(fixture.ids.user(), now()),
+        token: await gw.keys.token(gw.ids.user(), now()),
         deviceId: newDevice(),
       });
       first.client.close();
       const before = fetches;
       const rotated = await generateKeyPair("RS256", { extractable: true });
       served = {
-        keys: [...keys.jwks.keys, { ...(await exportJWK(rotated.publicKey)), kid: "rotated", alg: "RS256" }],
+        keys: [
+          ...gw.keys.jwks.keys,
+          { ...(await exportJWK(rotated.publicKey)), kid: "rotated", alg: "RS256" },
+        ],
       };
-      const token = await new SignJWT({ sub: fixture.ids.user(), jti: "j", sid: "s" })
+      const token = await new SignJWT({ sub: gw.ids.user(), jti: "j", sid: "s" })
         .setProtectedHeader({ alg: "RS256", kid: "rotated" })
         .setIssuer(JWT_ISSUER)
         .setAudience(JWT_AUDIENCE)

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { errors, jwtVerify } from "jose";
 import { isoTime } from "../runtime/clock.js";
 import { isDeviceId, MAX_DEVICE_ID_LENGTH } from "../runtime/device-id.js";
@@ -35,6 +36,27 @@ export class HandshakeRejection extends Error {
         : { error: this.error, message: this.message, details: this.details },
     );
   }
+}
+
+/** Answers a refused upgrade with the documented status and JSON body, then closes the socket. */
+export function refuse(socket: Duplex, rejection: HandshakeRejection): void {
+  if (socket.destroyed) return;
+  const body = rejection.body();
+  const hint = rejection.details?.retry_after_seconds;
+  const retryAfter =
+    typeof hint === "number"
+      ? `Retry-After: ${hint}\r\n`
+      : rejection.status === 503
+        ? "Retry-After: 5\r\n"
+        : "";
+  socket.end(
+    `HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\n` +
+      "Content-Type: application/json; charset=utf-8\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      retryAfter +
+      "Connection: close\r\n\r\n" +
+      body,
+  );
 }
 
 /** Who is connecting: the verified token's claims and the client's device. */

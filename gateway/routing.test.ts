@@ -1,92 +1,53 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisConnectionRegistry } from "../runtime/adapters/redis/connection-registry.js";
 import { GatewayGrpcClient } from "../runtime/grpc/gateway-client.js";
 import { addGatewayService } from "../runtime/grpc/gateway-server.js";
 import { startGrpcServer } from "../runtime/grpc/grpc-server.js";
 import type { ChatId, UserId } from "../runtime/ids.js";
 import { createLogger } from "../runtime/logger.js";
-import { engineEndpoint, uniqueName } from "../test/support/engines.js";
+import { uniqueName } from "../test/support/engines.js";
+import { gatewayEnginesAvailable, gatewayFixture } from "../test/support/gateway-fixture.js";
 import {
   connect,
   connected,
   deleteKeys,
   newDevice,
-  Redis,
-  type RunningGateway,
-  startGateway,
   type TestClient,
-  type TestKeys,
-  testKeys,
 } from "../test/support/gateway-harness.js";
-import { type IngestFixture, ingestFixture } from "../test/support/ingest-fixture.js";
 import { syncAll } from "../test/support/sync-all.js";
 import { waitFor } from "../test/support/wait-for.js";
 import { createGateway } from "./gateway.js";
 
-const dynamodb = engineEndpoint("dynamodb");
-const redisUrl = engineEndpoint("redis");
-const kafka = engineEndpoint("kafka");
-
 const USERS = 10;
 
-describe.skipIf(!dynamodb || !redisUrl || !kafka)("routing entries in Redis (D6)", () => {
-  let fixture: IngestFixture;
-  let redis: Redis;
-  let keys: TestKeys;
-  let running: RunningGateway;
-
-  beforeAll(async () => {
-    fixture = await ingestFixture({ dynamodb: dynamodb ?? "", kafka: kafka ?? "" });
-    redis = new Redis(redisUrl ?? "");
-    keys = await testKeys(fixture.clock);
-    running = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
-      keys: keys.source,
-      redis,
-      gatewayId: "gw-routing",
-    });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    redis?.disconnect();
-    await fixture?.cleanup();
-  });
-
-  const open = async (userId: UserId, gateway = running): Promise<TestClient> =>
-    (
-      await connected(gateway.url, {
-        token: await keys.token(userId, fixture.clock.now()),
-        deviceId: newDevice(),
-      })
-    ).client;
+describe.skipIf(!gatewayEnginesAvailable({ kafka: true }))("routing entries in Redis (D6)", () => {
+  const gw = gatewayFixture({ kafka: true, gateway: { gatewayId: "gw-routing" } });
+  const open = (userId: UserId): Promise<TestClient> => gw.open(userId);
 
   it("each connection is registered (connection, user -> gateways) and refreshed on the gateway's timer, not per heartbeat", async () => {
-    const user = fixture.ids.user();
+    const user = gw.ids.user();
     const client = await open(user);
     const connectionId = String(client.frames[0]?.payload.connection_id);
-    expect((await running.registry.gatewaysOfUsers([user])).get(user)).toEqual(["gw-routing"]);
-    const entry = await running.registry.getConnection(connectionId as never);
-    const ttl = await redis.pttl(`${running.keyPrefix}connection:${connectionId}`);
+    expect((await gw.running.registry.gatewaysOfUsers([user])).get(user)).toEqual(["gw-routing"]);
+    const entry = await gw.running.registry.getConnection(connectionId as never);
+    const ttl = await gw.redis.pttl(`${gw.running.keyPrefix}connection:${connectionId}`);
     expect(ttl).toBeGreaterThan(25_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
-    fixture.clock.advance(10_000);
+    gw.clock.advance(10_000);
     await waitFor(async () => {
-      const refreshed = await running.registry.getConnection(connectionId as never);
+      const refreshed = await gw.running.registry.getConnection(connectionId as never);
       return refreshed !== undefined && refreshed.lastHeartbeatAt > (entry?.lastHeartbeatAt ?? 0);
     });
     client.close();
-    await waitFor(async () => (await running.registry.getConnection(connectionId as never)) === undefined);
+    await waitFor(async () => (await gw.running.registry.getConnection(connectionId as never)) === undefined);
   });
 
   it("Redis flushed under load: routing entries come back on the next refresh and nothing acknowledged is lost", async () => {
-    const users = Array.from({ length: USERS }, () => fixture.ids.user());
-    const chat: ChatId = await fixture.chatWith(users);
+    const users = Array.from({ length: USERS }, () => gw.ids.user());
+    const chat: ChatId = await gw.ingest.chatWith(users);
     const clients = await Promise.all(users.map((user) => open(user)));
     const acked = new Map<string, number>();
     let stop = false;
@@ -106,17 +67,17 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("routing entries in Redis (D6)
     });
     await waitFor(() => acked.size >= 20);
     // The "flush": every key of this gateway's routing namespace disappears, as after a Redis restart.
-    await deleteKeys(redis, running.keyPrefix);
-    expect((await running.registry.gatewaysOfUsers(users)).get(users[0] as UserId)).toEqual([]);
-    fixture.clock.advance(10_000);
+    await deleteKeys(gw.redis, gw.running.keyPrefix);
+    expect((await gw.running.registry.gatewaysOfUsers(users)).get(users[0] as UserId)).toEqual([]);
+    gw.clock.advance(10_000);
     await waitFor(async () => {
-      const gateways = await running.registry.gatewaysOfUsers(users);
+      const gateways = await gw.running.registry.gatewaysOfUsers(users);
       return users.every((user) => gateways.get(user)?.[0] === "gw-routing");
     });
     await waitFor(() => acked.size >= 60);
     stop = true;
     await Promise.all(senders);
-    for (const user of users) expect(await running.registry.connectionsOfUser(user)).toHaveLength(1);
+    for (const user of users) expect(await gw.running.registry.connectionsOfUser(user)).toHaveLength(1);
     const sequences = await syncAll(clients[0] as TestClient, chat);
     const synced = new Set(sequences);
     for (const sequence of acked.values()) expect(synced.has(sequence)).toBe(true);
@@ -128,30 +89,25 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("routing entries in Redis (D6)
     const grpcServer = await startGrpcServer({
       host: "127.0.0.1",
       port: 0,
-      register: (server) => addGatewayService(server, running.gateway.api),
+      register: (server) => addGatewayService(server, gw.running.gateway.api),
     });
     const toFirst = new GatewayGrpcClient({ address: `127.0.0.1:${grpcServer.port}` });
-    const second = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
-      keys: keys.source,
-      redis,
+    const second = await gw.startGateway({
       gatewayId: "gw-second",
-      keyPrefix: running.keyPrefix,
+      keyPrefix: gw.running.keyPrefix,
       peers: { gateway: async (nodeId) => (nodeId === "gw-routing" ? toFirst : undefined) },
     });
     try {
-      const user = fixture.ids.user();
+      const user = gw.ids.user();
       const device = newDevice();
-      const token = await keys.token(user, fixture.clock.now());
-      const older = (await connected(running.url, { token, deviceId: device })).client;
+      const token = await gw.keys.token(user, gw.clock.now());
+      const older = (await connected(gw.running.url, { token, deviceId: device })).client;
       const newer = (await connected(second.url, { token, deviceId: device })).client;
       const closing = await older.next((frame) => frame.type === "connection_closing");
       expect(closing.payload.reason).toBe("duplicate_connection");
       expect((await older.closed).code).toBe(1001);
       const entries = await waitFor(async () => {
-        const live = await running.registry.connectionsOfUser(user);
+        const live = await gw.running.registry.connectionsOfUser(user);
         return live.length === 1 ? live : undefined;
       });
       expect(entries[0]).toMatchObject({ gatewayId: "gw-second", deviceId: device });
@@ -173,18 +129,18 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("routing entries in Redis (D6)
     const gateway = createGateway({
       gatewayId: "gw-dead",
       logger,
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest: fixture.runtime(),
+      clock: gw.clock,
+      ids: gw.ids,
+      ingest: gw.ingest.runtime(),
       connections: deadRegistry,
-      keys: keys.source,
+      keys: gw.keys.source,
     });
     const server = createServer();
     gateway.attach(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const result = await connect(`ws://127.0.0.1:${port}/v1/ws`, {
-      token: await keys.token(fixture.ids.user(), fixture.clock.now()),
+      token: await gw.keys.token(gw.ids.user(), gw.clock.now()),
       deviceId: newDevice(),
     });
     expect(result).toMatchObject({ refusal: { status: 503, body: { error: "service_unavailable" } } });

@@ -1,5 +1,11 @@
 import { isoTime } from "../runtime/clock.js";
-import type { ErrorDetails, ProtocolErrorCode } from "../runtime/errors.js";
+import {
+  type AppError,
+  type ErrorDetails,
+  isProtocolErrorCode,
+  type ProtocolErrorCode,
+  publicView,
+} from "../runtime/errors.js";
 import type { WireMessage, WireSyncMessage } from "../runtime/message-wire.js";
 import type { FrameTraceContext } from "../runtime/tracing/propagation.js";
 
@@ -109,4 +115,11 @@ export function encodeFrame(frame: ServerFrame, now: number): string {
         }
       : { type, request_id: requestId, timestamp: isoTime(now), payload },
   );
+}
+
+/** What a WebSocket client may see of an error: only the protocol's codes (§6: "No other codes may be sent"). */
+export function wsErrorView(error: AppError): Extract<ServerFrame, { type: "error" }>["payload"] {
+  const view = publicView(error);
+  if (isProtocolErrorCode(view.code)) return { ...view, code: view.code };
+  return { code: "INTERNAL_ERROR", message: "internal error" };
 }

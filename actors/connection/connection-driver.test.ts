@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { initialTransition, transition } from "xstate";
 import { ManualClock } from "../../runtime/clock.js";
-import type { CloseReason } from "./connection.machine.js";
+import { type CloseReason, type ConnectionEvent, connectionMachine } from "./connection.machine.js";
 import { ConnectionDriver, type ConnectionEffects, SharedSnapshots } from "./connection-driver.js";
 
 const INPUT = { idleTimeoutMs: 60_000, slowConsumerGraceMs: 5_000, closeTimeoutMs: 5_000 };
@@ -89,5 +90,99 @@ describe("ConnectionDriver (connectionMachine run with pure transitions)", () =>
     expect(effects.calls).toEqual(["warnSlowConsumer", "beginClose:token_expired"]);
     clock.advance(5_000);
     expect(effects.calls).toEqual(["warnSlowConsumer", "beginClose:token_expired", "terminate", "release"]);
+  });
+});
+
+/** The type of every action a state node of the definition holds: entry, exit, transitions, `after`. */
+function definedActionTypes(): Set<string> {
+  type Action = string | { type?: string; name?: string };
+  interface Node {
+    entry: Action[];
+    exit: Action[];
+    transitions: Map<string, Array<{ actions: Action[] }>>;
+    states: Record<string, Node>;
+  }
+  const types = new Set<string>();
+  const add = (action: Action) =>
+    types.add(typeof action === "string" ? action : (action.type ?? action.name ?? "anonymous"));
+  const visit = (node: Node) => {
+    for (const action of [...node.entry, ...node.exit]) add(action);
+    for (const candidates of node.transitions.values())
+      for (const candidate of candidates) for (const action of candidate.actions) add(action);
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(connectionMachine.root as unknown as Node);
+  return types;
+}
+
+/** Every action `transition` hands back from every reachable state for every event, delayed ones included. */
+function emittedActionTypes(): Set<string> {
+  const events: ConnectionEvent[] = [
+    { type: "ESTABLISHED", tokenTtlMs: 1_000 },
+    { type: "REJECTED" },
+    { type: "HEARTBEAT" },
+    { type: "BUFFER_HIGH" },
+    { type: "BUFFER_RECOVERED" },
+    { type: "BUFFER_OVERFLOW" },
+    { type: "CLOSE", reason: "rate_limited" },
+    { type: "SOCKET_CLOSED" },
+  ];
+  const types = new Set<string>();
+  const [initial, entryActions] = initialTransition(connectionMachine, INPUT);
+  for (const action of entryActions) types.add(action.type);
+  const seen = new Set<string>();
+  const frontier = [initial];
+  for (let snapshot = frontier.pop(); snapshot !== undefined; snapshot = frontier.pop()) {
+    const key = `${JSON.stringify(snapshot.value)}|${snapshot.context.closeReason}`;
+    if (seen.has(key) || snapshot.status === "done") continue;
+    seen.add(key);
+    for (const event of events) {
+      const [next, actions] = transition(connectionMachine, snapshot, event);
+      frontier.push(next);
+      for (const action of actions) {
+        types.add(action.type);
+        // A delayed event fires later: fed back in, so what its transition emits is covered too.
+        const raised = (action.params as { event?: ConnectionEvent } | undefined)?.event;
+        if (action.type === "xstate.raise" && raised !== undefined && !events.includes(raised))
+          events.push(raised);
+      }
+    }
+  }
+  return types;
+}
+
+describe("the driver's action handlers", () => {
+  const handled = Object.keys(ConnectionDriver.actionHandlers).sort();
+
+  it("every action the machine's setup declares has a handler", () => {
+    const declared = Object.keys(connectionMachine.implementations.actions);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const name of declared) expect(handled, name).toContain(name);
+  });
+
+  it("every action of the machine's definition has a handler, XState's built-ins included", () => {
+    const defined = definedActionTypes();
+    expect(defined).toContain("beginClose");
+    for (const type of defined) expect(handled, type).toContain(type);
+  });
+
+  it("every action `transition` emits in any reachable state, delayed events included, has a handler", () => {
+    const emitted = emittedActionTypes();
+    expect(emitted).toEqual(
+      new Set(["xstate.raise", "xstate.cancel", "warnSlowConsumer", "beginClose", "terminate", "release"]),
+    );
+    for (const type of emitted) expect(() => ConnectionDriver.handlerOf(type), type).not.toThrow();
+  });
+
+  it("an action without a handler throws an internal AppError naming it, never passes silently", () => {
+    for (const type of ["xstate.sendTo", "notifyPeers", "toString"]) {
+      expect(() => ConnectionDriver.handlerOf(type)).toThrow(
+        expect.objectContaining({
+          code: "INTERNAL_ERROR",
+          public: false,
+          message: expect.stringContaining(type),
+        }),
+      );
+    }
   });
 });

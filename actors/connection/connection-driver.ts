@@ -1,5 +1,6 @@
 import { initialTransition, type SnapshotFrom, transition } from "xstate";
 import type { Clock, TimerHandle } from "../../runtime/clock.js";
+import { AppError } from "../../runtime/errors.js";
 import {
   type CloseReason,
   type ConnectionEvent,
@@ -17,13 +18,31 @@ export interface ConnectionEffects {
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
 
+/** Every action name the machine declares in `setup({ actions })`, read from the machine's own type. */
+export type ConnectionActionName = keyof NonNullable<
+  Parameters<typeof connectionMachine.provide>[0]["actions"]
+>;
+
+/**
+ * XState's built-ins the machine's definition holds: `after` becomes a delayed `xstate.raise` on entry and an
+ * `xstate.cancel` on exit; `xstate.assign` is an inline `assign`.
+ */
+type BuiltInActionName = "xstate.raise" | "xstate.cancel" | "xstate.assign";
+
+type ActionParams = Readonly<Record<string, unknown>> | undefined;
+type ActionHandler = (driver: ConnectionDriver, params: ActionParams) => void;
+type RaiseParams = { event: ConnectionEvent; id?: string; delay?: number };
+
+/** Assigns change only context, which `transition` has already written into the next snapshot. */
+const appliedByTransition: ActionHandler = () => {};
+
 /**
  * Runs connectionMachine for one connection with XState's pure `transition` function instead of one
  * interpreted actor per connection: a gateway holds tens of thousands of idle connections, and an actor costs
  * several KiB each while a snapshot shared by every connection in the same state costs nothing. Semantics are
- * the machine's own: `transition` computes the next snapshot and the actions, and this driver executes them —
- * delayed events (`after`) become timers on the injected clock, cancelled when XState says so; the machine's
- * named actions call the connection's effects. Events sent while one is being processed are queued
+ * the machine's own: `transition` computes the next snapshot and the actions, and this driver executes each
+ * through `actionHandlers` — delayed events (`after`) become timers on the injected clock, cancelled when
+ * XState says so; the machine's named actions call the connection's effects; an action without a handler throws. Events sent while one is being processed are queued
  * (run-to-completion, as an actor would).
  */
 export class ConnectionDriver {
@@ -78,33 +97,46 @@ export class ConnectionDriver {
     const [next, actions] = transition(connectionMachine, this.snapshot, event);
     this.snapshot = this.shared.intern(next);
     for (const action of actions) {
-      const params = action.params as Record<string, unknown> | undefined;
-      switch (action.type as string) {
-        case "xstate.raise":
-          this.raise(params as { event: ConnectionEvent; id?: string; delay?: number });
-          break;
-        case "xstate.cancel":
-          this.cancel(String(params?.sendId));
-          break;
-        case "warnSlowConsumer":
-          this.effects.warnSlowConsumer();
-          break;
-        case "beginClose":
-          this.effects.beginClose((params?.reason as CloseReason | null) ?? "server_shutdown");
-          break;
-        case "terminate":
-          this.effects.terminate();
-          break;
-        case "release":
-          this.effects.release();
-          break;
-        // `setCloseReason` is an assign: already applied to the snapshot by `transition`.
-      }
+      ConnectionDriver.handlerOf(action.type)(this, action.params as ActionParams);
     }
     if (this.snapshot.status === "done") this.clearTimers();
   }
 
-  private raise(params: { event: ConnectionEvent; id?: string; delay?: number }): void {
+  /**
+   * What the driver does for each action of the machine: every name its `setup({ actions })` declares and the
+   * built-ins its definition uses. The `satisfies` makes the map exhaustive at compile time: a new or renamed
+   * action in connection.machine.ts does not build until it has a handler here.
+   */
+  static readonly actionHandlers = {
+    "xstate.raise": (driver, params) => driver.raise(params as unknown as RaiseParams),
+    "xstate.cancel": (driver, params) => driver.cancel(String(params?.sendId)),
+    "xstate.assign": appliedByTransition,
+    setCloseReason: appliedByTransition,
+    warnSlowConsumer: (driver) => driver.effects.warnSlowConsumer(),
+    beginClose: (driver, params) =>
+      driver.effects.beginClose((params?.reason as CloseReason | null) ?? "server_shutdown"),
+    terminate: (driver) => driver.effects.terminate(),
+    release: (driver) => driver.effects.release(),
+  } satisfies Record<ConnectionActionName | BuiltInActionName, ActionHandler>;
+
+  /**
+   * The handler of an action `transition` handed back. Anything without one (a built-in a new XState version
+   * starts emitting, an inline action added to the machine) throws: an action silently skipped would leave a
+   * socket open or a routing entry behind with nothing to show for it.
+   */
+  static handlerOf(type: string): ActionHandler {
+    const handlers: Readonly<Record<string, ActionHandler>> = ConnectionDriver.actionHandlers;
+    if (Object.hasOwn(handlers, type)) return handlers[type] as ActionHandler;
+    throw new AppError(
+      "INTERNAL_ERROR",
+      `connectionMachine emitted the action "${type}", which has no handler`,
+      {
+        public: false,
+      },
+    );
+  }
+
+  private raise(params: RaiseParams): void {
     if (params.delay === undefined) {
       this.enqueue(params.event);
       return;

@@ -61,8 +61,9 @@ const closeWith = (reason: CloseReason) =>
   }) as const;
 
 /**
- * Actions are placeholders the gateway provides (`connectionMachine.provide({ actions })`): the machine
- * decides *when*; the connection object owns the socket and does the I/O.
+ * Actions are placeholders: the machine decides *when*; the connection object owns the socket and does the
+ * I/O. The driver (connection-driver.ts) maps every action declared here to its handler, checked at compile
+ * time, so an action added here does not build until the driver performs it.
  */
 export const connectionMachine = setup({
   types: {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
+import type { GatewayLimits } from "../../gateway/limits.js";
 import { membershipChangedRecord } from "../../runtime/events.js";
 import type { UserId } from "../../runtime/ids.js";
 import type { IngestApi } from "../../runtime/ingest-api.js";
@@ -9,19 +10,9 @@ import { createLogger } from "../../runtime/logger.js";
 import type { ActivationStore } from "../../runtime/ports/activation-store.js";
 import type { MessageStore } from "../../runtime/ports/message-store.js";
 import { TOPICS } from "../../runtime/topics.js";
-import { engineEndpoint, uniqueName } from "../support/engines.js";
-import {
-  connect,
-  connected,
-  newDevice,
-  Redis,
-  type RunningGateway,
-  startGateway,
-  type TestClient,
-  type TestKeys,
-  testKeys,
-} from "../support/gateway-harness.js";
-import { type IngestFixture, ingestFixture } from "../support/ingest-fixture.js";
+import { uniqueName } from "../support/engines.js";
+import { gatewayEnginesAvailable, gatewayFixture } from "../support/gateway-fixture.js";
+import { connect, connected, newDevice, type TestClient } from "../support/gateway-harness.js";
 import { eachLimited } from "../support/sync-all.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -29,9 +20,6 @@ import { waitFor } from "../support/wait-for.js";
  * Abuse of the connection plane and of the durability plane behind it, against real engines (dynalite,
  * redis-server) and real servers on port 0; only the clock is a ManualClock.
  */
-const dynamodb = engineEndpoint("dynamodb");
-const redisUrl = engineEndpoint("redis");
-
 /** Every call to the wrapped object, by method name: how a test sees storage requests. */
 function counted<T extends object>(inner: T): { readonly store: T; readonly calls: Map<string, number> } {
   const calls = new Map<string, number>();
@@ -59,46 +47,21 @@ const writesOf = (calls: Map<string, number>, names: readonly string[]) =>
   names.reduce((sum, name) => sum + (calls.get(name) ?? 0), 0);
 const total = (calls: Map<string, number>) => [...calls.values()].reduce((sum, n) => sum + n, 0);
 
+type GatewayLimitsPatch = Partial<GatewayLimits>;
+
 const pauseReading = (client: TestClient) =>
   (client.socket as unknown as { _socket: Socket })._socket.pause();
 const resumeReading = (client: TestClient) =>
   (client.socket as unknown as { _socket: Socket })._socket.resume();
 
-describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and durability planes", () => {
-  let fixture: IngestFixture;
-  let redis: Redis;
-  let keys: TestKeys;
-  const gateways: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    fixture = await ingestFixture({ dynamodb: dynamodb ?? "" });
-    redis = new Redis(redisUrl ?? "");
-    keys = await testKeys(fixture.clock);
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const gateway of gateways.splice(0)) await gateway.close();
-    redis?.disconnect();
-    await fixture?.cleanup();
-  }, 60_000);
-
-  const gatewayWith = async (ingest: IngestApi, limits: Parameters<typeof startGateway>[0]["limits"]) => {
-    const running = await startGateway({
-      clock: fixture.clock,
-      ids: fixture.ids,
-      ingest,
-      keys: keys.source,
-      redis,
-      limits,
-    });
-    gateways.push(running);
-    return running;
-  };
-
-  const tokenOf = (userId: UserId) => keys.token(userId, fixture.clock.now());
+describe.skipIf(!gatewayEnginesAvailable())("abuse limits of the connection and durability planes", () => {
+  // Each test starts a gateway with the limits it is about.
+  const gw = gatewayFixture({ gateway: false });
+  const gatewayWith = (ingest: IngestApi, limits: GatewayLimitsPatch) => gw.startGateway({ ingest, limits });
+  const tokenOf = (userId: UserId) => gw.token(userId);
 
   it("acks are rate-limited per connection: past the burst they are dropped, and a flood closes the connection with rate_limited", async () => {
-    const ingest = fixture.runtime();
+    const ingest = gw.ingest.runtime();
     let forwarded = 0;
     const counting: IngestApi = {
       persist: (request) => ingest.persist(request),
@@ -114,8 +77,8 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
       ackPerConnectionBurst: 20,
       rateLimitedCloseThreshold: 50,
     });
-    const alice = fixture.ids.user();
-    const chat = await fixture.chatWith([alice]);
+    const alice = gw.ids.user();
+    const chat = await gw.ingest.chatWith([alice]);
     const { client } = await connected(running.url, { token: await tokenOf(alice), deviceId: newDevice() });
     for (let i = 1; i <= 200; i++) {
       client.send({ type: "ack", payload: { chat_id: chat, last_acked_sequence: i } });
@@ -129,24 +92,24 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
   });
 
   it("requests for chats the user is not in never activate a sequencer: a flood of made-up and foreign chat ids creates no actors and writes nothing", async () => {
-    const messages = counted<MessageStore>(fixture.messageStore);
-    const activations = counted<ActivationStore>(fixture.activations);
+    const messages = counted<MessageStore>(gw.ingest.messageStore);
+    const activations = counted<ActivationStore>(gw.ingest.activations);
     const service = new IngestService({
       messageStore: messages.store,
-      chatStore: fixture.chatStore,
-      eventLog: fixture.eventLog,
-      clock: fixture.clock,
-      ids: fixture.ids,
+      chatStore: gw.ingest.chatStore,
+      eventLog: gw.ingest.eventLog,
+      clock: gw.clock,
+      ids: gw.ids,
       logger: createLogger({ level: "silent" }),
       producerId: uniqueName("ingest-"),
       activations: { store: activations.store, nodeId: uniqueName("node-"), incarnation: "1" },
       membershipGate: { maxEntries: 64 },
     });
     try {
-      const mallory = fixture.ids.user();
-      const owner = fixture.ids.user();
-      const foreign = await fixture.chatWith([owner]);
-      const made = Array.from({ length: 300 }, () => fixture.ids.chat());
+      const mallory = gw.ids.user();
+      const owner = gw.ids.user();
+      const foreign = await gw.ingest.chatWith([owner]);
+      const made = Array.from({ length: 300 }, () => gw.ids.chat());
       const refusals = new Map<string, number>();
       const refuse = async (call: Promise<unknown>) => {
         const code = await call.then(
@@ -203,27 +166,27 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
   });
 
   it("a refused user who is then added gets in as soon as the membership event arrives", async () => {
-    const service = fixture.runtime();
-    await fixture.eventLog.ensureTopics([
+    const service = gw.ingest.runtime();
+    await gw.ingest.eventLog.ensureTopics([
       { name: TOPICS.membershipsChanged, partitions: 2 },
       { name: TOPICS.chatsCreated, partitions: 2 },
     ]);
     service.followMembershipEvents(uniqueName("node-"));
-    const owner = fixture.ids.user();
-    const carol = fixture.ids.user();
-    const chat = await fixture.chatWith([owner]);
+    const owner = gw.ids.user();
+    const carol = gw.ids.user();
+    const chat = await gw.ingest.chatWith([owner]);
     await expect(service.sync({ chatId: chat, userId: carol, afterSequence: 0 })).rejects.toMatchObject({
       code: "NOT_A_MEMBER",
     });
-    const now = fixture.clock.now();
-    await fixture.chatStore.addMembership({
+    const now = gw.clock.now();
+    await gw.ingest.chatStore.addMembership({
       chatId: chat,
       userId: carol,
       role: "member",
       joinedAt: now,
       updatedAt: now,
     });
-    await fixture.eventLog.publish(TOPICS.membershipsChanged, [
+    await gw.ingest.eventLog.publish(TOPICS.membershipsChanged, [
       membershipChangedRecord(
         {
           chat_id: chat,
@@ -234,7 +197,7 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
           member_count_after: 2,
           changed_at: new Date(now).toISOString(),
         },
-        { eventId: fixture.ids.event(), producerId: "test", eventTime: now },
+        { eventId: gw.ids.event(), producerId: "test", eventTime: now },
       ),
     ]);
     // The clock stands still: only the event can drop the cached refusal.
@@ -249,7 +212,7 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
   });
 
   it("a client that stops reading but keeps asking for sync pages is closed as a slow consumer; its replies stay within the outbound buffer", async () => {
-    const ingest = fixture.runtime();
+    const ingest = gw.ingest.runtime();
     let answered = 0;
     const counting: IngestApi = {
       persist: (request) => ingest.persist(request),
@@ -264,8 +227,8 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
       outboundMaxBytes: maxBytes,
       syncPerConnectionPerSecond: 10_000,
     });
-    const alice = fixture.ids.user();
-    const chat = await fixture.chatWith([alice]);
+    const alice = gw.ids.user();
+    const chat = await gw.ingest.chatWith([alice]);
     const content = "r".repeat(3_000);
     await eachLimited(
       Array.from({ length: 500 }, (_, i) => i),
@@ -315,8 +278,8 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
   }, 120_000);
 
   it("open connections are capped per user: the next one is refused with 429 rate_limited, a reconnecting device is not", async () => {
-    const running = await gatewayWith(fixture.runtime(), { maxConnectionsPerUser: 2 });
-    const alice = fixture.ids.user();
+    const running = await gatewayWith(gw.ingest.runtime(), { maxConnectionsPerUser: 2 });
+    const alice = gw.ids.user();
     const device = newDevice();
     const first = await connected(running.url, { token: await tokenOf(alice), deviceId: device });
     const second = await connected(running.url, { token: await tokenOf(alice), deviceId: newDevice() });
@@ -331,7 +294,7 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
     );
     // Another user is not affected.
     const bob = await connected(running.url, {
-      token: await tokenOf(fixture.ids.user()),
+      token: await tokenOf(gw.ids.user()),
       deviceId: newDevice(),
     });
     // A connection that went away frees its place.
@@ -344,14 +307,12 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
   });
 
   it("open connections are capped per client address before any token is checked", async () => {
-    const running = await gatewayWith(fixture.runtime(), { maxConnectionsPerIp: 3 });
+    const running = await gatewayWith(gw.ingest.runtime(), { maxConnectionsPerIp: 3 });
     const open = [];
     for (let i = 0; i < 3; i++)
-      open.push(
-        await connected(running.url, { token: await tokenOf(fixture.ids.user()), deviceId: newDevice() }),
-      );
+      open.push(await connected(running.url, { token: await tokenOf(gw.ids.user()), deviceId: newDevice() }));
     const refused = await connect(running.url, {
-      token: await tokenOf(fixture.ids.user()),
+      token: await tokenOf(gw.ids.user()),
       deviceId: newDevice(),
     });
     expect(refused).toMatchObject({
@@ -363,7 +324,7 @@ describe.skipIf(!dynamodb || !redisUrl)("abuse limits of the connection and dura
     open[0]?.client.close();
     await waitFor(() => running.gateway.connectionCount() === 2, { what: "the closed connection's release" });
     const later = await connected(running.url, {
-      token: await tokenOf(fixture.ids.user()),
+      token: await tokenOf(gw.ids.user()),
       deviceId: newDevice(),
     });
     for (const { client } of [...open, later]) client.close();

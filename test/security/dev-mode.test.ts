@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { productionProblems } from "../../app/production-requirements.js";
-import { type SnsStandIn, startSnsStandIn } from "../../runtime/adapters/sns/sns-stand-in.js";
 import { loadConfig } from "../../runtime/config.js";
 import { AppError } from "../../runtime/errors.js";
 import { DEV_ADMIN_TOKEN } from "../../runtime/placement/placement.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
-import { type PlatformProcess, spawnPlatform, waitForStart } from "./platform-process.js";
+import {
+  dataDirs,
+  type PlatformProcess,
+  productionSurroundings,
+  spawnPlatform,
+  waitForStart,
+} from "./platform-process.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 
@@ -129,14 +132,10 @@ describe("production requirements per role", () => {
 });
 
 describe("npm start refuses an unsafe configuration", () => {
-  let dataDir: string;
-  beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), "dev-mode-"));
-  });
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = dataDirs("dev-mode-");
 
   it("on a public address without production settings it exits at once with one message naming every missing setting", async () => {
-    const platform = spawnPlatform({ HOST: "0.0.0.0", PORT: "0", DATA_DIR: dataDir });
+    const platform = spawnPlatform({ HOST: "0.0.0.0", PORT: "0", DATA_DIR: dataDir() });
     try {
       expect(await exitCodeWithin(platform, 20_000)).toBe(2);
       const stderr = platform.stderr();
@@ -150,7 +149,7 @@ describe("npm start refuses an unsafe configuration", () => {
   });
 
   it("DEV_MODE=true on a public address without the override exits, naming the override", async () => {
-    const platform = spawnPlatform({ HOST: "0.0.0.0", PORT: "0", DATA_DIR: dataDir, DEV_MODE: "true" });
+    const platform = spawnPlatform({ HOST: "0.0.0.0", PORT: "0", DATA_DIR: dataDir(), DEV_MODE: "true" });
     try {
       expect(await exitCodeWithin(platform, 20_000)).toBe(2);
       expect(platform.stderr()).toContain("ALLOW_DEV_MODE_ON_PUBLIC_ADDRESS");
@@ -161,20 +160,11 @@ describe("npm start refuses an unsafe configuration", () => {
 });
 
 describe.skipIf(!dynamodb)("dev mode and production mode of a running platform", () => {
-  let standIn: SnsStandIn;
-  let dataDir: string;
-  beforeAll(async () => {
-    standIn = await startSnsStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), "dev-mode-run-"));
-  });
-  afterAll(async () => {
-    await standIn?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const around = productionSurroundings("dev-mode-run-");
 
   const engineEnv = (prefix: string) => ({
     PORT: "0",
-    DATA_DIR: dataDir,
+    DATA_DIR: around.dataDir,
     DYNAMODB_ENDPOINT: dynamodb ?? "",
     TABLE_PREFIX: uniqueName(prefix),
     NODE_ID: uniqueName(prefix.replaceAll("_", "-")),
@@ -209,10 +199,10 @@ describe.skipIf(!dynamodb)("dev mode and production mode of a running platform",
       ...engineEnv("prod_"),
       HOST: "0.0.0.0",
       ...PRODUCTION_SETTINGS,
-      JWT_PRIVATE_KEY_FILE: join(dataDir, "jwt.pem"),
+      JWT_PRIVATE_KEY_FILE: join(around.dataDir, "jwt.pem"),
       INTERNAL_GRPC_TOKEN: "c41e9b27d8f03a65b2e1d7c9f0a8e3b6d5c2a1e4",
       SNS_REGION: "eu-west-1",
-      SNS_ENDPOINT: standIn.endpoint,
+      SNS_ENDPOINT: around.sns.endpoint,
       AWS_ACCESS_KEY_ID: "test-access-key",
       AWS_SECRET_ACCESS_KEY: "test-secret-key",
     });

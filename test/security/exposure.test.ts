@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type RunningPlatform, startPlatform } from "../../app/platform.js";
+import type { RunningPlatform } from "../../app/platform.js";
 import { messagingProto } from "../../proto/load.js";
 import { SystemClock } from "../../runtime/clock.js";
 import { loadConfig } from "../../runtime/config.js";
@@ -13,9 +10,10 @@ import { isAppError } from "../../runtime/errors.js";
 import { GatewayGrpcClient } from "../../runtime/grpc/gateway-client.js";
 import { IngestGrpcClient } from "../../runtime/grpc/ingest-client.js";
 import { IdFactory } from "../../runtime/ids.js";
-import { createLogger, type Logger } from "../../runtime/logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { createActiveChat } from "../support/chats.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
+import { inProcessPlatforms } from "./platform-process.js";
 
 /**
  * What a process exposes to whoever reaches its public port (the load balancer's clients) and what only the
@@ -23,16 +21,6 @@ import { engineEndpoint, uniqueName } from "../support/engines.js";
  * `/health` live on the internal listener; internal gRPC accepts only calls that carry the deployment's token.
  */
 const clock = new SystemClock();
-const silent = createLogger({ level: "silent" });
-const dirs: string[] = [];
-const dataDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "exposure-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** The answer of a WebSocket upgrade: 101 when it opened, else the HTTP status it was refused with. */
 const upgradeStatus = (url: string): Promise<number> =>
@@ -61,16 +49,12 @@ const OPERATOR_PATHS = [
 ];
 
 describe("the embedded platform's two listeners", () => {
+  const platforms = inProcessPlatforms({ prefix: "exposure", clock });
   let platform: RunningPlatform;
 
   beforeAll(async () => {
-    platform = await startPlatform(
-      loadConfig({ env: { PORT: "0", DATA_DIR: dataDir(), NODE_ID: uniqueName("exposure-") } }),
-      silent,
-      clock,
-    );
+    platform = await platforms.start({});
   });
-  afterAll(() => platform?.stop(0));
 
   it("answers 404 on the public port to the operator API, the inspector and metrics, even with the admin token", async () => {
     for (const path of OPERATOR_PATHS) {
@@ -156,35 +140,20 @@ describe.skipIf(!dynamodb || !redis)("internal gRPC of cluster roles", () => {
   const TOKEN = "exposure-test-internal-token-0123456789";
   const logLines: string[] = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => void logLines.push(line) }) as Logger;
-  const started: RunningPlatform[] = [];
+  const platforms = inProcessPlatforms({ prefix: "expo", logger, clock });
   const prefix = uniqueName("expo_");
-  const start = async (env: Record<string, string>) => {
-    const platform = await startPlatform(
-      loadConfig({
-        env: {
-          PORT: "0",
-          GRPC_PORT: "0",
-          CHAT_GRPC_PORT: "0",
-          HOST: "127.0.0.1",
-          DEV_MODE: "true",
-          DATA_DIR: dataDir(),
-          NODE_ID: uniqueName("expo-"),
-          TABLE_PREFIX: prefix,
-          DYNAMODB_ENDPOINT: dynamodb ?? "",
-          REDIS_URL: redis ?? "",
-          INTERNAL_GRPC_TOKEN: TOKEN,
-          ...env,
-        },
-      }),
-      logger,
-      clock,
-    );
-    started.push(platform);
-    return platform;
-  };
-  afterAll(async () => {
-    for (const platform of started.splice(0).reverse()) await platform.stop(0);
-  });
+  const start = (env: Record<string, string>) =>
+    platforms.start({
+      GRPC_PORT: "0",
+      CHAT_GRPC_PORT: "0",
+      HOST: "127.0.0.1",
+      DEV_MODE: "true",
+      TABLE_PREFIX: prefix,
+      DYNAMODB_ENDPOINT: dynamodb ?? "",
+      REDIS_URL: redis ?? "",
+      INTERNAL_GRPC_TOKEN: TOKEN,
+      ...env,
+    });
 
   /** The gRPC status a failed call ended with, from the AppError our clients turn it into. */
   const statusOf = (error: unknown): number | undefined =>

@@ -1,7 +1,23 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { type RunningPlatform, startPlatform } from "../../app/platform.js";
+import { type SnsStandIn, startSnsStandIn } from "../../runtime/adapters/sns/sns-stand-in.js";
+import { type Clock, SystemClock } from "../../runtime/clock.js";
+import { loadConfig } from "../../runtime/config.js";
+import { createLogger, type Logger } from "../../runtime/logger.js";
+import { uniqueName } from "../support/engines.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * The platforms the security suites run: `npm start` in a process of its own (spawnPlatform), or the same
+ * assembly in the test process (inProcessPlatforms), each with a data directory of its own that the suite
+ * removes afterwards.
+ */
 
 /**
  * `npm start` as an operator runs it: `node app/main.ts` in a process of its own, with only the
@@ -80,4 +96,80 @@ export async function waitForStart(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Registers the suite's cleanup of the data directories it makes, and returns the maker. */
+export function dataDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
+
+/**
+ * What a production-mode process of a suite needs around it: an SNS stand-in (production sends codes by SMS)
+ * and a data directory (its signing key is written there). Started before the suite, removed after it.
+ */
+export interface ProductionSurroundings {
+  readonly sns: SnsStandIn;
+  readonly dataDir: string;
+}
+
+export function productionSurroundings(prefix: string): ProductionSurroundings {
+  const makeDir = dataDirs(prefix);
+  let sns: SnsStandIn | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    sns = await startSnsStandIn();
+    dataDir = makeDir();
+  });
+  afterAll(async () => {
+    await sns?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("used outside the suite that registered it");
+    return value;
+  };
+  return {
+    get sns() {
+      return ready(sns);
+    },
+    get dataDir() {
+      return ready(dataDir);
+    },
+  };
+}
+
+/**
+ * Platforms assembled in the test process (app/platform.ts) on port 0, each with a node id and a data
+ * directory of its own; all stopped after the suite, the last started first (gateways before the chat
+ * management their keys come from).
+ */
+export function inProcessPlatforms(options: { prefix: string; logger?: Logger; clock?: Clock }): {
+  start(env: Record<string, string>): Promise<RunningPlatform>;
+  dataDir(): string;
+} {
+  const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const clock = options.clock ?? new SystemClock();
+  const dataDir = dataDirs(`${options.prefix}-`);
+  const started: RunningPlatform[] = [];
+  afterAll(async () => {
+    for (const platform of started.splice(0).reverse()) await platform.stop(0);
+  }, 60_000);
+  return {
+    dataDir,
+    start: async (env) => {
+      const config = loadConfig({
+        env: { PORT: "0", DATA_DIR: dataDir(), NODE_ID: uniqueName(`${options.prefix}-`), ...env },
+      });
+      const platform = await startPlatform(config, logger, clock);
+      started.push(platform);
+      return platform;
+    },
+  };
 }

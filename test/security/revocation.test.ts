@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningPlatform, startPlatform } from "../../app/platform.js";
-import { SystemClock } from "../../runtime/clock.js";
-import { loadConfig } from "../../runtime/config.js";
-import { createLogger } from "../../runtime/logger.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../../app/platform.js";
 import { call, login, newDevice, newPhone, type User } from "../conformance/support/rest.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
 import { connect, connected, type TestClient } from "../support/gateway-harness.js";
+import { inProcessPlatforms } from "./platform-process.js";
 
 /**
  * A revoked session's access token stops working at once, not when it expires (up to an hour later): every way
@@ -18,23 +13,6 @@ import { connect, connected, type TestClient } from "../support/gateway-harness.
  */
 const dynamodb = engineEndpoint("dynamodb");
 const redis = engineEndpoint("redis");
-const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const clock = new SystemClock();
-
-const started: RunningPlatform[] = [];
-const dirs: string[] = [];
-
-async function start(env: Record<string, string>): Promise<RunningPlatform> {
-  const dataDir = mkdtempSync(join(tmpdir(), "revocation-"));
-  dirs.push(dataDir);
-  const config = loadConfig({
-    env: { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, NODE_ID: uniqueName("revoke-"), ...env },
-  });
-  const platform = await startPlatform(config, logger, clock);
-  started.push(platform);
-  return platform;
-}
-
 const wsUrl = (platform: RunningPlatform) => `${platform.baseUrl.replace(/^http/, "ws")}/v1/ws`;
 
 async function expectRevokedHandshake(url: string, user: User): Promise<void> {
@@ -91,10 +69,8 @@ const REVOCATIONS: ReadonlyArray<{
 ];
 
 describe.skipIf(!dynamodb || !redis)("session revocation reaches the gateways", () => {
-  afterAll(async () => {
-    for (const platform of started.splice(0).reverse()) await platform.stop(0);
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const platforms = inProcessPlatforms({ prefix: "revoke" });
+  const start = (env: Record<string, string>) => platforms.start({ HOST: "127.0.0.1", ...env });
 
   describe("embedded platform", () => {
     let platform: RunningPlatform;

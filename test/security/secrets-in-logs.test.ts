@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SnsStandIn, startSnsStandIn } from "../../runtime/adapters/sns/sns-stand-in.js";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../../runtime/logger.js";
 import { engineEndpoint, uniqueName } from "../support/engines.js";
-import { spawnPlatform, waitForStart } from "./platform-process.js";
+import { productionSurroundings, spawnPlatform, waitForStart } from "./platform-process.js";
 
 const dynamodb = engineEndpoint("dynamodb");
 const newPhone = (): string => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
@@ -45,16 +42,7 @@ describe("the logger redacts one-time codes wherever a log call puts them", () =
 });
 
 describe.skipIf(!dynamodb)("one-time codes never reach the logs of a production-mode process", () => {
-  let standIn: SnsStandIn;
-  let dataDir: string;
-  beforeAll(async () => {
-    standIn = await startSnsStandIn();
-    dataDir = mkdtempSync(join(tmpdir(), "secrets-logs-"));
-  });
-  afterAll(async () => {
-    await standIn?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const around = productionSurroundings("secrets-logs-");
 
   it("requesting, failing to deliver, mistyping and verifying codes over REST logs none of them, at trace level", async () => {
     const prefix = uniqueName("secrets_");
@@ -63,18 +51,18 @@ describe.skipIf(!dynamodb)("one-time codes never reach the logs of a production-
       PORT: "0",
       DEV_MODE: "false",
       LOG_LEVEL: "trace",
-      DATA_DIR: dataDir,
+      DATA_DIR: around.dataDir,
       DYNAMODB_ENDPOINT: dynamodb ?? "",
       TABLE_PREFIX: prefix,
       NODE_ID: prefix.replaceAll("_", "-"),
       SHUTDOWN_GRACE_MS: "1000",
       ADMIN_TOKEN: "3f9c2a7be41d08c65f1e9a2b7d4c3e80a1f6b92c",
       OTP_PEPPER: "b8e27d41c09f3a65e2d18b7c4f90a3e61d2c7b58",
-      JWT_PRIVATE_KEY_FILE: join(dataDir, "jwt.pem"),
+      JWT_PRIVATE_KEY_FILE: join(around.dataDir, "jwt.pem"),
       INTERNAL_GRPC_TOKEN: "c41e9b27d8f03a65b2e1d7c9f0a8e3b6d5c2a1e4",
       SMS_SENDER: "sns",
       SNS_REGION: "eu-west-1",
-      SNS_ENDPOINT: standIn.endpoint,
+      SNS_ENDPOINT: around.sns.endpoint,
       AWS_ACCESS_KEY_ID: "test-access-key",
       AWS_SECRET_ACCESS_KEY: "test-secret-key",
     });
@@ -101,16 +89,16 @@ describe.skipIf(!dynamodb)("one-time codes never reach the logs of a production-
           ).status,
         );
       const request = async () => statuses.push((await post("request-otp", { phone_number: phone })).status);
-      const sent = () => standIn.publishes.filter((publish) => publish.phoneNumber === phone);
+      const sent = () => around.sns.publishes.filter((publish) => publish.phoneNumber === phone);
 
       // A delivered code, mistyped once, then used.
       await request();
       const delivered = codeIn(sent().at(-1)?.message);
       await verify(delivered === "000000" ? "000001" : "000000");
       // A code the provider refused to deliver: logged as a delivery failure, without the code.
-      standIn.answerWith({ kind: "error", status: 500, code: "InternalError" });
+      around.sns.answerWith({ kind: "error", status: 500, code: "InternalError" });
       await request();
-      standIn.answerWith({ kind: "ok" });
+      around.sns.answerWith({ kind: "ok" });
       await verify(delivered);
       codes.push(
         ...sent().flatMap((publish) => (codeIn(publish.message) === "none" ? [] : [codeIn(publish.message)])),

@@ -106,19 +106,25 @@ export async function startGateway(options: {
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const close = async () => {
+    const drained = gateway.drain(1_000);
+    options.clock.advance(1_000);
+    await drained;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (ownsKeys) await deleteKeys(options.redis, keyPrefix);
+  };
   return {
     gateway,
     server,
     registry,
     keyPrefix,
     url: `ws://127.0.0.1:${port}/v1/ws`,
-    close: async () => {
-      const drained = gateway.drain(1_000);
-      options.clock.advance(1_000);
-      await drained;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (ownsKeys) await deleteKeys(options.redis, keyPrefix);
+    // Once: a test may close a gateway its suite's fixture closes again at the end.
+    close: () => {
+      closed ??= close();
+      return closed;
     },
   };
 }
