@@ -1,5 +1,10 @@
 /** The fanout plane: one factory, its dependencies, and its options as the configuration names them. */
-export { type DeliveryMachineState, deliveryMachine, SKIP_REASONS, type SkipReason } from "./delivery.machine.js";
+export {
+  type DeliveryMachineState,
+  deliveryMachine,
+  SKIP_REASONS,
+  type SkipReason,
+} from "./delivery.machine.js";
 export {
   FANOUT_DEFAULTS,
   type FanoutOptions,
