@@ -1,43 +1,30 @@
 import type { AddressInfo } from "node:net";
 import type { IngestService } from "../actors/chat-sequencer/ingest-service.js";
-import { type FanoutWorker, fanoutOptionsFromConfig, startFanoutWorker } from "../actors/fanout/index.js";
-import { inspectedDeliveries } from "../actors/fanout/inspected-deliveries.js";
-import { type ChatManagement, createChatManagement } from "../chatmgmt/create-chat-management.js";
-import {
-  createGateway,
-  type Gateway,
-  gatewayLimitsFromConfig,
-  inProcessJwks,
-  type JwtKeySource,
-  remoteJwks,
-  type SessionCheck,
-} from "../gateway/index.js";
+import type { FanoutWorker } from "../actors/fanout/index.js";
+import type { ChatManagement } from "../chatmgmt/create-chat-management.js";
+import type { Gateway } from "../gateway/index.js";
 import type { Clock } from "../runtime/clock.js";
 import type { Config } from "../runtime/config.js";
-import { AppError } from "../runtime/errors.js";
-import type { GatewayApi } from "../runtime/gateway-api.js";
-import { GatewayDirectory } from "../runtime/gateway-directory.js";
-import { GatewayGrpcClient } from "../runtime/grpc/gateway-client.js";
-import { addGatewayService } from "../runtime/grpc/gateway-server.js";
-import { type RunningGrpcServer, startGrpcServer } from "../runtime/grpc/grpc-server.js";
-import { addIngestService } from "../runtime/grpc/ingest-server.js";
-import { internalGrpcTokenOf, internalServerInterceptors } from "../runtime/grpc/internal-token.js";
-import { TrustedProxies } from "../runtime/http/client-address.js";
-import { IdFactory, type SessionId } from "../runtime/ids.js";
+import { internalGrpcTokenOf } from "../runtime/grpc/internal-token.js";
+import { IdFactory } from "../runtime/ids.js";
 import type { IngestApi } from "../runtime/ingest-api.js";
 import { createInspector, type Inspector } from "../runtime/inspector/inspector.js";
 import type { Logger } from "../runtime/logger.js";
 import { createPlatformMetrics } from "../runtime/metrics/platform-metrics.js";
-import { NodeHeartbeat } from "../runtime/node-heartbeat.js";
+import type { NodeHeartbeat } from "../runtime/node-heartbeat.js";
 import { type Placement, startPlacement } from "../runtime/placement/placement.js";
-import { NODE_ROLES, type NodeInfo, type NodeRole } from "../runtime/ports/routing.js";
-import type { SessionStore } from "../runtime/ports/session-store.js";
+import type { NodeRole } from "../runtime/ports/routing.js";
 import { type Tracing, tracingFromConfig } from "../runtime/tracing/tracing.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "../runtime/version.js";
 import { SERVER_MACHINES } from "./machines.js";
 import { openAdapters, type PlatformAdapters } from "./platform-adapters.js";
+import { startInternalGrpc } from "./platform-grpc.js";
 import { reachableHost, startListeners } from "./platform-listeners.js";
-import { createIngestRole } from "./roles/ingest-role.js";
+import { announceNodes, nodeIdOf } from "./platform-nodes.js";
+import { createChatmgmtRole } from "./roles/chatmgmt-role.js";
+import { startFanoutRole } from "./roles/fanout-role.js";
+import { createGatewayPeers, createGatewayRole } from "./roles/gateway-role.js";
+import { createIngestRole, inspectIngest } from "./roles/ingest-role.js";
 
 /**
  * One process of the platform: the adapters its configuration names, two HTTP listeners and its announcement
@@ -78,7 +65,7 @@ export interface RunningPlatform {
   stop(graceMs?: number): Promise<void>;
 }
 
-export const EMBEDDED_INGEST_NODE_ID = "embedded-ingest";
+export { EMBEDDED_INGEST_NODE_ID } from "./platform-nodes.js";
 
 export interface PlatformOptions {
   /**
@@ -115,6 +102,12 @@ export async function startPlatform(
   }
 }
 
+/**
+ * The order of assembly: placement, metrics and the inspector first (every role reports to them from its first
+ * actor), then the roles — ingest, the gateway directory, chat management (whose keys the gateway needs), the
+ * gateway, fanout — then internal gRPC, the listeners, and last the announcement in the registry, so peers
+ * learn of this node only once it serves.
+ */
 async function assemble(
   config: Config,
   logger: Logger,
@@ -126,6 +119,7 @@ async function assemble(
   traces: { readonly tracing: Tracing | undefined; readonly ownTracing: Tracing | undefined },
 ): Promise<RunningPlatform> {
   const tracer = traces.tracing?.tracer;
+  const traced = tracer === undefined ? {} : { tracer };
   const embedded = config.role === "all";
   const hosts = (role: NodeRole) => embedded || config.role === role;
   const ids = new IdFactory(clock);
@@ -133,7 +127,6 @@ async function assemble(
   cleanup.push(() => placement.stop());
   const metrics = createPlatformMetrics(config, clock, logger);
   cleanup.push(() => metrics.close());
-  // Built before the roles, so that each reports its actors to it from the first one.
   const inspector = createInspector({
     node: { nodeId: config.nodeId, role: config.role },
     access: { devMode: config.devMode, adminToken: config.adminToken },
@@ -145,12 +138,10 @@ async function assemble(
     machines: SERVER_MACHINES,
   });
   cleanup.push(() => inspector.close());
-  const host = reachableHost(config.host);
 
-  // Durability plane. The embedded process is the only ingest node: it owns every chat. Its ring member keeps
-  // one name across restarts (the default NODE_ID holds the pid), so the ring does not collect dead members.
-  const ingestNodeId = embedded ? EMBEDDED_INGEST_NODE_ID : config.nodeId;
+  // Durability plane. A hand-off announces itself with a heartbeat at once; the heartbeat starts last.
   let heartbeat: NodeHeartbeat | undefined;
+  const ingestNodeId = nodeIdOf(config, "ingest");
   const ingest = hosts("ingest")
     ? createIngestRole({
         config,
@@ -158,96 +149,64 @@ async function assemble(
         placement,
         clock,
         logger,
-        nodeId: ingestNodeId,
         startedAt,
-        onApplied: () => void heartbeat?.beatNow(),
-        ...(tracer === undefined ? {} : { tracer }),
         metrics,
+        ...traced,
+        nodeId: ingestNodeId,
+        onApplied: () => void heartbeat?.beatNow(),
       })
     : undefined;
   if (ingest !== undefined) cleanup.push(() => ingest.stop());
-  if (ingest !== undefined) {
-    const service = ingest.service;
-    inspector.observeLifecycles("sequencer", service.host);
-    inspector.poll("write", () => ({
-      items: [...service.writeCycles()].map(([key, state]) => ({ key, state })),
-      ended: {},
-    }));
-  }
+  if (ingest !== undefined) inspectIngest(inspector, ingest.service);
   // Whoever calls a chat's owner: in-process when this process is the only ingest node, else by the ring.
   const ingestApi: IngestApi = embedded && ingest !== undefined ? ingest.service : placement.router();
 
-  // Connection plane and the directory every caller of gateways goes through.
-  const gatewayNodeId = embedded ? `${config.nodeId}-gateway` : config.nodeId;
-  let gateway: Gateway | undefined;
-  // The gateway of this process is called in-process; it is created below, after chat management (its keys).
-  const localGateway: GatewayApi = {
-    deliver: (deliveries, call) => requireGateway(gateway).deliver(deliveries, call),
-    closeConnections: (request) => requireGateway(gateway).closeConnections(request),
-  };
-  const directory = new GatewayDirectory({
-    nodes: adapters.nodes,
-    connections: adapters.connections,
+  const gatewayNodeId = nodeIdOf(config, "gateway");
+  const peers = createGatewayPeers({
+    adapters,
     logger,
-    ...(hosts("gateway") ? { local: { nodeId: gatewayNodeId, api: localGateway } } : {}),
-    connect: (address) => new GatewayGrpcClient({ address, internalToken }),
+    localNodeId: hosts("gateway") ? gatewayNodeId : undefined,
+    internalToken,
   });
+  const { directory } = peers;
   cleanup.push(() => directory.close());
 
-  // Management plane.
   const chatmgmt = hosts("chatmgmt")
-    ? await createChatManagement({
-        ...adapters.chatManagement,
-        config,
-        logger: logger.child({ component: "chatmgmt" }),
-        clock,
-        ids,
-        chatStore: adapters.chatStore,
-        messageStore: adapters.messageStore,
-        eventLog: adapters.eventLog,
-        closeConnections: (request) => directory.closeConnections(request),
-      })
+    ? await createChatmgmtRole({ config, adapters, clock, logger, ids, directory })
     : undefined;
   if (chatmgmt !== undefined) cleanup.push(() => chatmgmt.close());
 
-  if (hosts("gateway")) {
-    gateway = createGateway({
-      gatewayId: gatewayNodeId,
-      limits: gatewayLimitsFromConfig(config),
-      logger,
-      clock,
-      ids,
-      ingest: ingestApi,
-      connections: adapters.connections,
-      keys: jwtKeysFor(config, chatmgmt, clock),
-      peers: directory,
-      sessions: sessionCheckOf(adapters.chatManagement.sessionStore, clock),
-      trustedProxies: new TrustedProxies(config.trustedProxies),
-      ...(tracer === undefined ? {} : { tracer }),
-      inspect: inspector.stepped("connection"),
-      metrics: metrics.gateway,
-    });
-    const running = gateway;
-    cleanup.push(() => running.drain(0));
-  }
-
-  // Fanout plane.
-  const fanout = hosts("fanout")
-    ? await startFanoutWorker({
-        eventLog: adapters.eventLog,
-        chatStore: adapters.chatStore,
-        connections: adapters.connections,
-        nodes: adapters.nodes,
-        gatewayFor: (node) => directory.apiFor(node),
+  const gateway = hosts("gateway")
+    ? createGatewayRole({
+        config,
+        adapters,
         clock,
-        logger: logger.child({ component: "fanout" }),
-        nodeId: embedded ? `${config.nodeId}-fanout` : config.nodeId,
-        options: fanoutOptionsFromConfig(config),
-        ...(tracer === undefined ? {} : { tracer }),
+        logger,
+        ids,
+        chatmgmt,
+        peers,
+        inspector,
+        metrics,
+        ...traced,
+        nodeId: gatewayNodeId,
+        ingest: ingestApi,
+      })
+    : undefined;
+  if (gateway !== undefined) cleanup.push(() => gateway.drain(0));
+
+  const fanout = hosts("fanout")
+    ? await startFanoutRole({
+        config,
+        adapters,
+        clock,
+        logger,
+        directory,
+        inspector,
+        ...traced,
+        nodeId: nodeIdOf(config, "fanout"),
       })
     : undefined;
   if (fanout !== undefined) cleanup.push(() => fanout.stop());
-  if (fanout !== undefined) inspector.poll("delivery", inspectedDeliveries(fanout));
   metrics.observe({
     ring: placement.view,
     ...(gateway === undefined ? {} : { gateway }),
@@ -255,30 +214,15 @@ async function assemble(
     ...(fanout === undefined ? {} : { fanout }),
   });
 
-  // Internal gRPC: IngestService on ingest nodes, GatewayService on gateways, ChatService on chatmgmt nodes.
-  // Every one of them refuses calls without the deployment's internal token (when one is configured).
-  const interceptors = internalServerInterceptors(internalToken, logger.child({ component: "grpc" }));
-  let grpc: RunningGrpcServer | undefined;
-  if (!embedded && (ingest !== undefined || gateway !== undefined)) {
-    const service = ingest?.service;
-    const api = gateway?.api;
-    grpc = await startGrpcServer({
-      host: config.host,
-      port: config.grpcPort,
-      interceptors,
-      register: (server) => {
-        if (service !== undefined) addIngestService(server, service, { logger });
-        if (api !== undefined) addGatewayService(server, api, { logger });
-      },
-    });
-    const server = grpc;
-    cleanup.push(() => server.stop(0));
-  }
-  const chatGrpc =
-    !embedded && chatmgmt !== undefined
-      ? await chatmgmt.startGrpc(config.host, config.chatGrpcPort, interceptors)
-      : undefined;
-
+  const { grpc, chatGrpc } = await startInternalGrpc({
+    config,
+    logger,
+    internalToken,
+    gateway,
+    chatmgmt,
+    ingest: ingest?.service,
+    started: (stop) => cleanup.push(stop),
+  });
   const listeners = await startListeners({
     config,
     logger,
@@ -298,28 +242,19 @@ async function assemble(
     metricsRoute: metrics.route,
   });
   cleanup.push(() => listeners.close(0));
-  const { address, baseUrl, internalAddress, internalUrl } = listeners;
 
-  const roles = embedded ? NODE_ROLES : [config.role as NodeRole];
-  const nodes = (): NodeInfo[] =>
-    roles.map((role) => ({
-      nodeId:
-        role === "ingest"
-          ? ingestNodeId
-          : role === "gateway"
-            ? gatewayNodeId
-            : embedded
-              ? `${config.nodeId}-${role}`
-              : config.nodeId,
-      role,
-      // Peers call ingest nodes and gateways over gRPC; the other roles are reached over HTTP.
-      address: `${host}:${(role === "ingest" || role === "gateway") && grpc !== undefined ? grpc.port : address.port}`,
-      startedAt,
-      ...(role === "ingest" && ingest !== undefined ? { placement: ingest.ownership.status() } : {}),
-    }));
-  heartbeat = new NodeHeartbeat(adapters.nodes, nodes, config.nodeTtlMs, clock, logger);
-  await heartbeat.start();
-  const beating = heartbeat;
+  const beating = await announceNodes({
+    config,
+    clock,
+    logger,
+    startedAt,
+    registry: adapters.nodes,
+    host: reachableHost(config.host),
+    httpPort: listeners.address.port,
+    grpcPort: grpc?.port,
+    placement: ingest === undefined ? undefined : () => ingest.ownership.status(),
+  });
+  heartbeat = beating;
   cleanup.push(() => beating.stop());
   await ingest?.settle();
 
@@ -336,10 +271,10 @@ async function assemble(
     ingestNodeId: ingest === undefined ? undefined : ingestNodeId,
     grpcPort: grpc?.port,
     chatGrpcPort: chatGrpc?.port,
-    address,
-    baseUrl,
-    internalAddress,
-    internalUrl,
+    address: listeners.address,
+    baseUrl: listeners.baseUrl,
+    internalAddress: listeners.internalAddress,
+    internalUrl: listeners.internalUrl,
     stop: (graceMs = config.shutdownGraceMs) => {
       stopping ??= (async () => {
         // Leaving the registry first moves this node's chats (and new connections) to the others.
@@ -362,30 +297,4 @@ async function assemble(
       return stopping;
     },
   };
-}
-
-/** A token's session is live while chat management keeps it (revocation deletes it) and it has not expired. */
-function sessionCheckOf(store: SessionStore, clock: Clock): SessionCheck {
-  return {
-    isLive: async (sessionId, userId) => {
-      if (!/^sess_[0-9A-Z]{26}$/.test(sessionId)) return false;
-      const session = await store.getSession(sessionId as SessionId);
-      return session !== undefined && session.userId === userId && session.expiresAt > clock.now();
-    },
-  };
-}
-
-function requireGateway(gateway: Gateway | undefined): GatewayApi {
-  if (gateway === undefined)
-    throw new AppError("SERVICE_UNAVAILABLE", "the gateway of this process is not running");
-  return gateway.api;
-}
-
-/** Where a gateway gets chat management's public keys: in-process when both run here, else its JWKS URL. */
-function jwtKeysFor(config: Config, chatmgmt: ChatManagement | undefined, clock: Clock): JwtKeySource {
-  if (config.jwksUrl !== undefined) return remoteJwks({ url: config.jwksUrl });
-  if (chatmgmt !== undefined) return inProcessJwks({ load: () => chatmgmt.jwks(), clock });
-  throw new AppError("CONFIG_INVALID", "a gateway without chat management in its process needs JWKS_URL", {
-    details: { option: "JWKS_URL" },
-  });
 }

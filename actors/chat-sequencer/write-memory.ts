@@ -20,6 +20,8 @@ export class WriteMemory {
   /** Ascending, contiguous, above `indexedThrough`. */
   private readonly blocks: HeldBlock[] = [];
   private watermark = 0;
+  /** Index lookups of this sequencer outstanding (rule 5: nothing is pruned meanwhile). */
+  private lookups = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -117,10 +119,23 @@ export class WriteMemory {
   }
 
   /**
-   * Forgets the blocks at or below the stored watermark and their client_message_ids. Rule 5: the caller
-   * prunes only while none of its index lookups is outstanding.
+   * An index lookup starts: until it ends nothing is pruned, because a lookup that began before the watermark
+   * moved may miss a record this memory is the only other witness of (rule 5).
+   */
+  lookupStarted(): void {
+    this.lookups++;
+  }
+
+  lookupEnded(): void {
+    this.lookups--;
+  }
+
+  /**
+   * Forgets the blocks at or below the stored watermark and their client_message_ids. Rule 5: does nothing
+   * while an index lookup of this sequencer is outstanding.
    */
   prune(): void {
+    if (this.lookups > 0) return;
     while (this.blocks.length > 0 && (this.blocks[0] as HeldBlock).lastSequence <= this.watermark) {
       const block = this.blocks.shift() as HeldBlock;
       for (const message of block.messages) {

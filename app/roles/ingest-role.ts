@@ -4,6 +4,7 @@ import { IngestService } from "../../actors/chat-sequencer/ingest-service.js";
 import type { Clock } from "../../runtime/clock.js";
 import type { Config } from "../../runtime/config.js";
 import { IdFactory } from "../../runtime/ids.js";
+import type { Inspector } from "../../runtime/inspector/inspector.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { PlatformMetrics } from "../../runtime/metrics/platform-metrics.js";
 import { ActivationRecovery } from "../../runtime/placement/activation-recovery.js";
@@ -88,4 +89,13 @@ export function createIngestRole(options: {
       await service.shutdown();
     },
   };
+}
+
+/** The inspector shows each sequencer's actor lifecycle and where its write cycle is (D16). */
+export function inspectIngest(inspector: Inspector, service: IngestService): void {
+  inspector.observeLifecycles("sequencer", service.host);
+  inspector.poll("write", () => ({
+    items: [...service.writeCycles()].map(([key, state]) => ({ key, state })),
+    ended: {},
+  }));
 }

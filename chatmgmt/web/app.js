@@ -1,13 +1,16 @@
-// The browser client: sign-in, chat list, conversation, composer. Transport and storage live in
-// connection.js / messenger.js; REST in api.js. Plain DOM, no framework, no build step.
+// The browser client: sign-in, chat list, and the wiring of the conversation pane (conversation-view.js) and
+// the composer (composer.js). Transport and storage live in connection.js / messenger.js; REST in api.js.
+// Plain DOM, no framework, no build step.
 
 import { Api, ApiError, deviceId } from "./api.js";
+import { setUpComposer } from "./composer.js";
+import { renderConversation } from "./conversation-view.js";
 import { setUpDialogs } from "./dialogs.js";
 import { $, busy, h } from "./dom.js";
 import { showConnectionState } from "./indicator.js";
-import { MAX_CONTENT_BYTES, Messenger, utf8Bytes } from "./messenger.js";
+import { Messenger } from "./messenger.js";
 import { setUpSignIn, showSignIn } from "./sign-in.js";
-import { bubble, dayLabel, paintAvatar, shortTime } from "./views.js";
+import { paintAvatar, shortTime } from "./views.js";
 
 /** @typedef {import("./messenger.js").Message} Message */
 
@@ -216,7 +219,7 @@ function scheduleRender() {
   requestAnimationFrame(() => {
     ui.renderQueued = false;
     if (ui.listDirty) renderChatList();
-    if (ui.conversationDirty) renderConversation();
+    if (ui.conversationDirty) renderConversationPane();
     ui.listDirty = false;
     ui.conversationDirty = false;
   });
@@ -281,81 +284,17 @@ function renderChatList() {
   document.title = unread > 0 ? `(${unread}) Messages` : "Messages";
 }
 
-function renderConversation() {
+function renderConversationPane() {
   const chatId = ui.active;
-  const open = chatId !== null && ui.messenger !== null;
-  $("no-conversation").hidden = open;
-  $("conversation-head").hidden = !open;
-  $("messages").hidden = !open;
-  $("composer").hidden = !open;
-  if (!open || ui.messenger === null) return;
-  const messenger = ui.messenger;
-  const chat = ui.chats.get(chatId);
-  const detail = ui.details.get(chatId);
-  $("chat-title").textContent = titleOf(chat ?? detail);
-  const type = chat?.type ?? detail?.type;
-  $("chat-subtitle").textContent =
-    type === "group"
-      ? (detail?.members ?? []).map((/** @type {any} */ m) => nameOf(m.user_id)).join(", ") ||
-        `${chat?.member_count ?? ""} members`
-      : "Direct chat";
-  $("add-member").hidden = type !== "group";
-
-  const box = $("messages");
-  const pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-  const me = api.me?.user_id;
-  const group = type === "group";
-  /** @type {HTMLElement[]} */
-  const items = [];
-  let lastDay = "";
-  let lastSender = "";
-  const dayOf = (/** @type {string} */ iso) => new Date(iso).toDateString();
-  for (const message of messenger.messagesOf(chatId)) {
-    const day = dayOf(message.created_at);
-    if (day !== lastDay) {
-      items.push(h("li", { class: "day" }, [dayLabel(message.created_at)]));
-      lastDay = day;
-      lastSender = "";
-    }
-    const mine = message.sender_id === me;
-    const status = mine
-      ? messenger.isDelivered(chatId, message.sequence)
-        ? "delivered"
-        : "sent"
-      : "received";
-    items.push(
-      bubble({
-        mine,
-        status,
-        sender: group && !mine && lastSender !== message.sender_id ? nameOf(message.sender_id) : "",
-        content: message.content,
-        time: message.created_at,
-        attributes: { "data-sequence": String(message.sequence), "data-message-id": message.message_id },
-      }),
-    );
-    lastSender = message.sender_id;
-  }
-  for (const item of messenger.outgoingOf(chatId)) {
-    const element = bubble({
-      mine: true,
-      status: item.failed ? "failed" : "pending",
-      sender: "",
-      content: item.content,
-      time: item.created_at,
-      attributes: { "data-client-message-id": item.client_message_id },
-    });
-    if (item.failed) {
-      const retry = h("button", { type: "button" }, ["Retry"]);
-      retry.addEventListener("click", () => messenger.retry(item.client_message_id));
-      const drop = h("button", { type: "button" }, ["Delete"]);
-      drop.addEventListener("click", () => messenger.discard(item.client_message_id));
-      element.append(h("div", { class: "message-actions", title: item.failed }, [retry, drop]));
-    }
-    items.push(element);
-  }
-  $("message-list").replaceChildren(...items);
-  $("load-older").hidden = !messenger.hasOlder(chatId);
-  if (pinned) box.scrollTop = box.scrollHeight;
+  renderConversation({
+    chatId,
+    messenger: ui.messenger,
+    chat: chatId === null ? undefined : ui.chats.get(chatId),
+    detail: chatId === null ? undefined : ui.details.get(chatId),
+    me: api.me?.user_id,
+    titleOf,
+    nameOf,
+  });
 }
 
 $("load-older").addEventListener("click", async () => {
@@ -371,40 +310,12 @@ $("load-older").addEventListener("click", async () => {
   });
 });
 
-// ---------------------------------------------------------------- composer
-
-const input = $("composer-input");
-
-input.addEventListener("input", () => {
-  input.style.height = "auto";
-  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
-  const bytes = utf8Bytes(input.value);
-  const count = $("composer-count");
-  count.hidden = bytes < MAX_CONTENT_BYTES - 500;
-  count.textContent = `${bytes}/${MAX_CONTENT_BYTES}`;
-  count.classList.toggle("over", bytes > MAX_CONTENT_BYTES);
-});
-
-input.addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    $("composer").requestSubmit();
-  }
-});
-
-$("composer").addEventListener("submit", (/** @type {Event} */ event) => {
-  event.preventDefault();
-  const text = input.value;
-  // MS-06: 1-4096 UTF-8 bytes; whitespace-only is not worth a message.
-  if (ui.active === null || ui.messenger === null || text.trim() === "") return;
-  if (utf8Bytes(text) > MAX_CONTENT_BYTES) return;
-  ui.messenger.send(ui.active, text);
-  input.value = "";
-  input.dispatchEvent(new Event("input"));
-  const box = $("messages");
-  requestAnimationFrame(() => {
-    box.scrollTop = box.scrollHeight;
-  });
+setUpComposer({
+  send: (text) => {
+    if (ui.active === null || ui.messenger === null) return false;
+    ui.messenger.send(ui.active, text);
+    return true;
+  },
 });
 
 setUpDialogs(api, {

@@ -1,9 +1,14 @@
 // Messages on this device: ordered by (chat_id, sequence), deduplicated, kept in localStorage; the outbox of
 // unacknowledged sends (MS-01..07); sync after every (re)connect (RS-01, RS-02, RS-05); cumulative, batched
 // acks (AK-01..06); and the delivery state the server recorded, for the ✓✓ tick.
+//
+// Its steps live beside it: the outbox (messenger-outbox.js) and acks with the ticks they feed
+// (messenger-acks.js); the state they work on is this class's.
 
 import { Connection, RequestFailed } from "./connection.js";
 import { LocalStore } from "./local-store.js";
+import { flushAcks, maybeFlushAcks, pollDelivered, refreshDeliveryState } from "./messenger-acks.js";
+import { acknowledged, flushOutbox, transmit } from "./messenger-outbox.js";
 
 /** @typedef {import("./local-store.js").Message} Message */
 /** @typedef {import("./local-store.js").Outgoing} Outgoing */
@@ -12,20 +17,10 @@ import { LocalStore } from "./local-store.js";
 const ACK_EVERY_MS = 5_000;
 /** How often chats with undelivered sent messages ask for the other members' acknowledgements. */
 const DELIVERED_POLL_MS = 2_000;
-const ACK_AT_PENDING = 10;
 const SYNC_PAGE = 100;
 const SYNC_IN_FLIGHT = 5;
 /** A fresh device starts this many messages below a chat's newest, not at sequence 0. */
 const FIRST_SYNC_BACKLOG = 50;
-/** Codes after which a send is never retried (spec/protocol.md §6). */
-const FINAL_SEND_ERRORS = new Set([
-  "INVALID_MESSAGE",
-  "FORBIDDEN",
-  "NOT_A_MEMBER",
-  "NOT_FOUND",
-  "MESSAGE_TOO_LARGE",
-  "INVALID_CONTENT_TYPE",
-]);
 
 export const MAX_CONTENT_BYTES = 4096;
 /** @param {string} text */
@@ -57,6 +52,7 @@ export class Messenger {
     this.ackTimer = setInterval(() => this.flushAcks(), ACK_EVERY_MS);
     // Delivered ticks: how far the other members' devices have acknowledged, read back while it matters.
     this.deliveredTimer = setInterval(() => void this.pollDelivered(), DELIVERED_POLL_MS);
+    /** @type {ReturnType<typeof setTimeout> | undefined} the outbox's next retry (messenger-outbox.js) */
     this.retryTimer = undefined;
     this.connection = new Connection({
       url: () => {
@@ -163,40 +159,9 @@ export class Messenger {
     return (this.chats.get(chatId)?.deliveredTo ?? 0) >= sequence;
   }
 
-  /**
-   * The ✓✓ tick: the lowest sequence every other member's devices acknowledged (GET /chats/{id} lists each
-   * member's last_acked_sequence). Polled for chats that have a sent message not yet delivered.
-   */
-  async pollDelivered() {
-    if (navigator.onLine === false) return;
-    const me = this.deps.api.me?.user_id;
-    const waiting = [...this.chats.entries()]
-      .filter(([, chat]) =>
-        [...chat.messages.values()].some((m) => m.sender_id === me && m.sequence > (chat.deliveredTo ?? 0)),
-      )
-      .slice(0, 5);
-    for (const [chatId] of waiting) await this.refreshDelivered(chatId);
-  }
-
-  /** @param {string} chatId */
-  async refreshDelivered(chatId) {
-    try {
-      const detail = await this.deps.api.getChat(chatId);
-      const me = this.deps.api.me?.user_id;
-      /** @type {Array<{ user_id: string, last_acked_sequence?: number }>} */
-      const members = detail.members ?? [];
-      const others = members.filter((member) => member.user_id !== me);
-      if (others.length === 0) return;
-      const deliveredTo = Math.min(...others.map((member) => member.last_acked_sequence ?? 0));
-      const chat = this.chats.get(chatId);
-      if (chat !== undefined && deliveredTo > (chat.deliveredTo ?? 0)) {
-        chat.deliveredTo = deliveredTo;
-        this.touch(chatId);
-        this.emit();
-      }
-    } catch (error) {
-      console.warn("delivery of chat unavailable", error);
-    }
+  /** The ✓✓ tick for chats that have a sent message not yet delivered (messenger-acks.js). */
+  pollDelivered() {
+    return pollDelivered(this);
   }
 
   // --- sending ---
@@ -220,7 +185,6 @@ export class Messenger {
     this.emit();
     if (this.connection.state === "online") void this.transmit(item);
   }
-
   /** Tries a failed message again, same client_message_id (MS-02). @param {string} clientMessageId */
   retry(clientMessageId) {
     const item = this.outbox.find((entry) => entry.client_message_id === clientMessageId);
@@ -242,66 +206,17 @@ export class Messenger {
   }
 
   /** @param {Outgoing} item */
-  async transmit(item) {
-    if (this.inFlight.has(item.client_message_id) || item.failed !== undefined) return;
-    this.inFlight.add(item.client_message_id);
-    try {
-      const reply = await this.connection.request("send_message", {
-        client_message_id: item.client_message_id,
-        chat_id: item.chat_id,
-        content: item.content,
-        content_type: "text/plain",
-      });
-      this.acknowledged(reply.payload);
-    } catch (error) {
-      const code = error instanceof RequestFailed ? error.code : "INTERNAL_ERROR";
-      if (FINAL_SEND_ERRORS.has(code)) {
-        item.failed = error instanceof Error ? error.message : code;
-        this.saveOutbox();
-        this.touch(item.chat_id);
-        this.emit();
-      } else if (code === "UNAUTHORIZED") {
-        await this.deps.api.refresh();
-        this.connection.restart();
-      } else if (code !== "NOT_CONNECTED") {
-        // RATE_LIMITED, SERVICE_UNAVAILABLE, INTERNAL_ERROR, a timeout: the same id again, later (EH-04).
-        this.scheduleOutboxRetry();
-      }
-    } finally {
-      this.inFlight.delete(item.client_message_id);
-    }
+  transmit(item) {
+    return transmit(this, item);
   }
 
-  /**
-   * A `send_message_ack`: the message is durably stored (D1). It leaves the outbox and joins the chat at its
-   * sequence (once, even if its push arrived first). Late acks of a timed-out try land here too.
-   * @param {{ client_message_id: string, message_id: string, chat_id: string, sequence: number, created_at: string }} ack
-   */
+  /** A `send_message_ack` (messenger-outbox.js). @param {Parameters<typeof acknowledged>[1]} ack */
   acknowledged(ack) {
-    const item = this.outbox.find((entry) => entry.client_message_id === ack.client_message_id);
-    if (item === undefined) return;
-    this.outbox = this.outbox.filter((entry) => entry !== item);
-    this.insert(item.chat_id, {
-      message_id: ack.message_id,
-      chat_id: item.chat_id,
-      sequence: ack.sequence,
-      sender_id: this.deps.api.me?.user_id ?? "",
-      content: item.content,
-      created_at: ack.created_at,
-    });
-    this.persistDirty();
-    this.saveOutbox();
-    this.emit();
-  }
-
-  scheduleOutboxRetry() {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.flushOutbox(), 2_000 + Math.random() * 1_000);
+    acknowledged(this, ack);
   }
 
   flushOutbox() {
-    if (this.connection.state !== "online") return;
-    for (const item of this.outbox) void this.transmit(item);
+    flushOutbox(this);
   }
 
   // --- receiving ---
@@ -430,56 +345,18 @@ export class Messenger {
     this.emit();
   }
 
-  // --- acks ---
-
   maybeFlushAcks() {
-    let pending = 0;
-    for (const chat of this.chats.values()) pending += Math.max(0, chat.cursor - chat.ackSent);
-    if (pending >= ACK_AT_PENDING) this.flushAcks();
+    maybeFlushAcks(this);
   }
 
-  /**
-   * AK-01..06: one cumulative ack per chat whose cursor moved, after the messages are in localStorage (AK-03).
-   * The cursor only passes contiguous or synced sequences, so an ack never skips an unseen message.
-   */
+  /** One cumulative ack per chat whose cursor moved, after the messages are stored (messenger-acks.js). */
   flushAcks() {
-    this.persistDirty();
-    if (!this.connection.ready) return;
-    /** @type {string[]} */
-    const acked = [];
-    for (const [chatId, chat] of this.chats) {
-      if (chat.cursor <= chat.ackSent) continue;
-      if (
-        !this.connection.send({ type: "ack", payload: { chat_id: chatId, last_acked_sequence: chat.cursor } })
-      )
-        break;
-      chat.ackSent = chat.cursor;
-      this.dirty.add(chatId);
-      acked.push(chatId);
-    }
-    this.persistDirty();
-    // Acks are never answered; the recorded delivery state is read back shortly after.
-    if (acked.length > 0) setTimeout(() => void this.refreshDeliveryState(acked), 700);
+    flushAcks(this);
   }
 
-  /** GET /delivery-state: what the server recorded as delivered to this account (the ✓✓ tick). @param {string[]} chatIds */
-  async refreshDeliveryState(chatIds) {
-    if (navigator.onLine === false) return;
-    try {
-      for (let i = 0; i < chatIds.length; i += 50) {
-        const states = await this.deps.api.deliveryStates(chatIds.slice(i, i + 50));
-        for (const state of states) {
-          const chat = this.chats.get(state.chat_id);
-          if (chat !== undefined && state.last_acked_sequence > chat.serverAcked) {
-            chat.serverAcked = state.last_acked_sequence;
-            this.touch(state.chat_id);
-          }
-        }
-      }
-      this.emit();
-    } catch (error) {
-      console.warn("delivery state unavailable", error);
-    }
+  /** @param {string[]} chatIds */
+  refreshDeliveryState(chatIds) {
+    return refreshDeliveryState(this, chatIds);
   }
 
   // --- storage ---

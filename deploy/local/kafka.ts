@@ -1,21 +1,17 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import kafkajs from "kafkajs";
 import type { EngineOptions, RunningEngine } from "./engine.js";
 import { freePort, waitForPort } from "./free-port.js";
+import { clusterId, log4jProperties, serverProperties } from "./kafka-config.js";
+import { describeFailure, ensureJars, kafkaVersion, requireJava17 } from "./kafka-jars.js";
 
 const run = promisify(execFile);
 
-/** The jar list; its `kafka.version` property is the one place the broker version is written. */
-const POM = join(dirname(fileURLToPath(import.meta.url)), "kafka", "pom.xml");
-/** Written into the download folder before it is renamed into place: no marker, no complete download. */
-const COMPLETE_MARKER = ".complete";
 /** A cold JVM start, storage format and controller election take 5–15 s on two cores; the rest is slack. */
 const START_DEADLINE_MS = 90_000;
 /** A restart also reloads every partition's log, which takes minutes on a busy two-core machine. */
@@ -25,8 +21,6 @@ const STOP_GRACE_MS = 20_000;
 const ADMIN_POLL_INTERVAL_MS = 200;
 /** Lines of the broker's own log quoted when it fails to start. */
 const LOG_TAIL_LINES = 40;
-const JAVA_HINT = "install Java 17+ (`sudo apt-get install -y openjdk-17-jre-headless`)";
-const MAVEN_HINT = "install Maven (`sudo apt-get install -y maven`); it fetches the Kafka jars once";
 
 /** Where a broker listens and what it tells clients to connect to. */
 export interface KafkaOptions extends EngineOptions {
@@ -223,137 +217,6 @@ async function waitForAdmin(
 }
 
 /** `<cacheDir>/kafka-<version>/libs`, fetched by Maven on first use. */
-async function ensureJars(version: string, options: EngineOptions): Promise<string> {
-  const home = join(options.cacheDir, `kafka-${version}`);
-  const libs = join(home, "libs");
-  if (await exists(join(libs, COMPLETE_MARKER))) return libs;
-  await requireMaven();
-  await mkdir(home, { recursive: true });
-  // A private folder renamed into place when complete: an interrupted download or a concurrent start never
-  // leaves a half-filled `libs` that looks usable.
-  const partial = await mkdtemp(join(home, "libs-partial-"));
-  options.progress(`fetching Kafka ${version} jars from Maven Central (once) into ${libs}`);
-  const fetchStartedAt = Date.now();
-  try {
-    await run(
-      "mvn",
-      [
-        "-B",
-        "-q",
-        "-f",
-        POM,
-        "dependency:copy-dependencies",
-        "-DincludeScope=runtime",
-        `-DoutputDirectory=${partial}`,
-      ],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    await writeFile(join(partial, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
-    if (!(await exists(join(libs, COMPLETE_MARKER)))) {
-      await rm(libs, { recursive: true, force: true }); // an incomplete leftover, never a usable one
-      await rename(partial, libs);
-    }
-    await rm(partial, { recursive: true, force: true });
-  } catch (error) {
-    await rm(partial, { recursive: true, force: true });
-    if (await exists(join(libs, COMPLETE_MARKER))) return libs; // another start finished first
-    throw new Error(`fetching the Kafka ${version} jars with Maven failed: ${describeFailure(error)}`, {
-      cause: error,
-    });
-  }
-  options.progress(`fetched Kafka ${version} jars in ${Date.now() - fetchStartedAt} ms`);
-  return libs;
-}
-
-async function kafkaVersion(): Promise<string> {
-  const pom = await readFile(POM, "utf8");
-  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
-  if (version === undefined) throw new Error(`${POM} has no <kafka.version> property`);
-  return version;
-}
-
-/** Kafka 4.x brokers run on Java 17 or newer. `java -version` prints to stderr. */
-async function requireJava17(): Promise<void> {
-  let output: string;
-  try {
-    const { stdout, stderr } = await run("java", ["-version"]);
-    output = `${stderr}${stdout}`;
-  } catch (error) {
-    throw new Error(`\`java\` was not found or does not run: ${JAVA_HINT}`, { cause: error });
-  }
-  // `openjdk version "17.0.15" …`, `java version "1.8.0_392"` (old scheme: major after the "1.").
-  const match = /version "(?:1\.)?(\d+)/.exec(output);
-  const major = Number(match?.[1] ?? Number.NaN);
-  if (!(major >= 17)) {
-    throw new Error(
-      `Kafka 4.x needs Java 17+, \`java -version\` says: ${output.split("\n")[0]}: ${JAVA_HINT}`,
-    );
-  }
-}
-
-async function requireMaven(): Promise<void> {
-  try {
-    await run("mvn", ["-v"]);
-  } catch (error) {
-    throw new Error(`\`mvn\` was not found or does not run: ${MAVEN_HINT}`, { cause: error });
-  }
-}
-
-/**
- * A cluster id as Kafka's `Uuid.randomUuid()` makes one (what `kafka-storage.sh random-uuid` prints): 16
- * random bytes, URL-safe base64 without padding, never starting with "-" (it would read as a command-line flag).
- * Made here to save a JVM start.
- */
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString("base64url");
-    if (!id.startsWith("-")) return id;
-  }
-}
-
-/** shared/spec/kafka-local.md: a minimal combined-mode node on loopback, everything replicated once. */
-function serverProperties(
-  port: number,
-  advertisedPort: number,
-  controllerPort: number,
-  logDir: string,
-): string {
-  return `${[
-    "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
-    "controller.listener.names=CONTROLLER",
-    "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-    `log.dirs=${logDir}`,
-    "num.partitions=1",
-    "offsets.topic.replication.factor=1",
-    "offsets.topic.num.partitions=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "share.coordinator.state.topic.min.isr=1",
-    "group.initial.rebalance.delay.ms=0",
-    // As in production (spec §4): topics exist only when created explicitly.
-    "auto.create.topics.enable=false",
-  ].join("\n")}\n`;
-}
-
-/** The broker's own log goes to a file in its temp dir (quoted on a failed start), not to our stdout. */
-function log4jProperties(file: string): string {
-  return `${[
-    "status = warn",
-    "appender.file.type = File",
-    "appender.file.name = FILE",
-    `appender.file.fileName = ${file}`,
-    "appender.file.layout.type = PatternLayout",
-    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-    "rootLogger.level = INFO",
-    "rootLogger.appenderRef.file.ref = FILE",
-  ].join("\n")}\n`;
-}
 
 /**
  * What to quote from the broker's log on a failed start: its ERROR/FATAL entries (the cause, e.g. a port bound
@@ -373,24 +236,6 @@ async function logTail(...files: string[]): Promise<string> {
     }
   }
   return parts.join("\n") || "(the broker wrote no log)";
-}
-
-/** execFile's error names the command and quotes its stderr; Maven prints its errors on stdout. */
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const { stdout, stderr } = error as Error & { stdout?: string; stderr?: string };
-  const extra = [stdout, stderr && !error.message.includes(stderr.trim()) ? stderr : undefined]
-    .filter((text): text is string => text !== undefined && text.trim() !== "")
-    .join("\n");
-  const tail = extra.trim().split("\n").slice(-LOG_TAIL_LINES).join("\n");
-  return tail === "" ? error.message.trim() : `${error.message.trim()}\n${tail}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function within(promise: Promise<void>, ms: number): Promise<boolean> {

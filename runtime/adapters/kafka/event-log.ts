@@ -1,20 +1,22 @@
-import type { Admin, Consumer, IHeaders, KafkaMessage, LogEntry, Producer } from "kafkajs";
+import type { Admin, Producer } from "kafkajs";
 import kafkajs from "kafkajs";
 import { AppError, isAppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { partitionFor } from "../../partitioning.js";
 import type {
-  ConsumedRecord,
   EventLog,
   EventRecord,
   PublishedRecord,
-  RecordBatch,
   SubscribeOptions,
   Subscription,
   TopicSpec,
 } from "../../ports/event-log.js";
+import { connectOnce, kafkajsLogging } from "./kafka-client.js";
+import { kafkaAppError } from "./kafka-errors.js";
+import { KafkaSubscription } from "./kafka-subscription.js";
+import { ProduceCombiner } from "./produce-combiner.js";
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
 export interface KafkaEventLogOptions {
   /** `host:port` of the bootstrap brokers. */
@@ -39,41 +41,14 @@ export interface KafkaEventLogOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** One publish call waiting to be combined into a produce request. */
-interface QueuedPublish {
-  readonly topic: string;
-  readonly placed: ReadonlyArray<{ readonly record: EventRecord; readonly partition: number }>;
-  resolve(records: PublishedRecord[]): void;
-  reject(error: unknown): void;
-}
-
-/**
- * One combined produce request carries at most this many records and bytes (a single call larger than that
- * goes alone, as before): well under the broker's default 1 MiB limit, whatever the messages' sizes.
- */
-const MAX_RECORDS_PER_REQUEST = 1_000;
-const MAX_BYTES_PER_REQUEST = 512 * 1024;
-/**
- * Partitions whose batches one consumer handles at once (each partition's records still one batch at a time,
- * in order). kafkajs's default is one for the whole consumer: a fanout worker then delivered one partition's
- * batch while every other partition's records waited, which made the broker-to-fanout hop's p99 100 ms at a p50
- * of 2 ms (cluster, 100 msg/s).
- */
-const PARTITIONS_CONSUMED_CONCURRENTLY = 8;
 const DEFAULT_HANDLER_RETRY_DELAY_MS = 500;
 const DEFAULT_MAX_WAIT_TIME_MS = 500;
-/** kafkajs errors that mean "no broker answered" rather than "a broker said no". */
-const UNREACHABLE_ERRORS = new Set([
-  "KafkaJSConnectionError",
-  "KafkaJSConnectionClosedError",
-  "KafkaJSRequestTimeoutError",
-  "KafkaJSBrokerNotFound",
-  "KafkaJSNoBrokerAvailableError",
-]);
 
 /**
  * The event log on Kafka through kafkajs 2.2.4 (classic consumer groups, protocol versions Kafka 4.x kept).
- * kafkajs is unmaintained: it stays behind the EventLog port so it can be swapped.
+ * kafkajs is unmaintained: it stays behind the EventLog port so it can be swapped. Its parts: the combined
+ * produce requests (produce-combiner.ts), the consumers (kafka-subscription.ts), client set-up
+ * (kafka-client.ts) and the mapping of its errors (kafka-errors.ts).
  */
 export class KafkaEventLog implements EventLog {
   private readonly kafka: InstanceType<typeof Kafka>;
@@ -86,9 +61,11 @@ export class KafkaEventLog implements EventLog {
   private admin: Promise<Admin> | undefined;
   private producer: Promise<Producer> | undefined;
   private closed = false;
-  /** Publish calls waiting for the request in flight to finish (see publish). */
-  private readonly queued: QueuedPublish[] = [];
-  private producing = false;
+  /** Combines the publishes of every caller into produce requests (see ProduceCombiner). */
+  private readonly produce = new ProduceCombiner({
+    connected: () => this.connectedProducer(),
+    discard: () => this.discardProducer(),
+  });
 
   constructor(options: KafkaEventLogOptions) {
     this.handlerRetryDelayMs = options.handlerRetryDelayMs ?? DEFAULT_HANDLER_RETRY_DELAY_MS;
@@ -117,7 +94,7 @@ export class KafkaEventLog implements EventLog {
         waitForLeaders: true,
       });
     } catch (error) {
-      throw toAppError(error, "creating topics");
+      throw kafkaAppError(error, "creating topics");
     }
   }
 
@@ -127,7 +104,7 @@ export class KafkaEventLog implements EventLog {
     try {
       await admin.describeCluster();
     } catch (error) {
-      throw toAppError(error, "describing the cluster");
+      throw kafkaAppError(error, "describing the cluster");
     }
   }
 
@@ -143,110 +120,17 @@ export class KafkaEventLog implements EventLog {
       this.partitionCounts.set(topic, count);
       return count;
     } catch (error) {
-      throw toAppError(error, `reading the partitions of ${topic}`);
+      throw kafkaAppError(error, `reading the partitions of ${topic}`);
     }
   }
 
-  /**
-   * Publishes of every caller (each chat's outbox) are combined: while one produce request is in flight, the
-   * calls made meanwhile wait and then leave together as one request. The producer sends one request at a time
-   * per broker (maxInFlightRequests), so without this a node's chats queued behind each other one round trip
-   * each: at 100 msg/s under load the produce hop reached 660 ms p50. Each call's records keep their order; a
-   * request that fails fails every call it carried, and each outbox retries (a record written twice is a
-   * duplicate consumers drop, D4).
-   */
+  /** Places each record on its key's partition (D4: one chat, one partition), then joins the next request. */
   async publish(topic: string, records: readonly EventRecord[]): Promise<PublishedRecord[]> {
     this.assertOpen();
     if (records.length === 0) return [];
     const partitions = await this.partitionCount(topic);
     const placed = records.map((record) => ({ record, partition: partitionFor(record.key, partitions) }));
-    return new Promise((resolve, reject) => {
-      this.queued.push({ topic, placed, resolve, reject });
-      this.pumpPublishes();
-    });
-  }
-
-  private pumpPublishes(): void {
-    if (this.producing || this.queued.length === 0) return;
-    const calls: QueuedPublish[] = [];
-    let records = 0;
-    let bytes = 0;
-    while (this.queued.length > 0) {
-      const next = this.queued[0] as QueuedPublish;
-      const nextBytes = next.placed.reduce(
-        (sum, { record }) => sum + record.value.byteLength + record.key.length,
-        0,
-      );
-      const full =
-        records + next.placed.length > MAX_RECORDS_PER_REQUEST || bytes + nextBytes > MAX_BYTES_PER_REQUEST;
-      if (calls.length > 0 && full) break;
-      calls.push(next);
-      records += next.placed.length;
-      bytes += nextBytes;
-      this.queued.shift();
-    }
-    this.producing = true;
-    void this.produce(calls).finally(() => {
-      this.producing = false;
-      this.pumpPublishes();
-    });
-  }
-
-  /** One request for every call given; resolves each call with its records' offsets, or rejects them all. */
-  private async produce(calls: readonly QueuedPublish[]): Promise<void> {
-    const topics = [...new Set(calls.map((call) => call.topic))];
-    let results: PublishedRecord[][];
-    try {
-      this.assertOpen();
-      const producer = await this.connectedProducer();
-      let metadata: Awaited<ReturnType<Producer["sendBatch"]>>;
-      try {
-        metadata = await producer.sendBatch({
-          acks: -1,
-          topicMessages: topics.map((topic) => ({
-            topic,
-            messages: calls
-              .filter((call) => call.topic === topic)
-              .flatMap((call) =>
-                call.placed.map(({ record, partition }) => ({
-                  partition,
-                  key: record.key,
-                  value: Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
-                  ...(record.headers === undefined ? {} : { headers: { ...record.headers } }),
-                })),
-              ),
-          })),
-        });
-      } catch (error) {
-        this.discardProducer();
-        throw toAppError(error, `publishing to ${topics.join(", ")}`);
-      }
-      // One request writes one record batch per topic partition, in the given order: the n-th record of a
-      // partition in this request has the batch's base offset + n.
-      const seen = new Map<string, number>();
-      results = calls.map((call) =>
-        call.placed.map(({ partition }): PublishedRecord => {
-          const base = metadata.find(
-            (entry) => entry.topicName === call.topic && entry.partition === partition,
-          )?.baseOffset;
-          if (base === undefined) {
-            throw new AppError("INTERNAL_ERROR", `no offset for ${call.topic}/${partition}`, {
-              public: false,
-            });
-          }
-          const key = `${call.topic}\u0000${partition}`;
-          const index = seen.get(key) ?? 0;
-          seen.set(key, index + 1);
-          return { topic: call.topic, partition, offset: (BigInt(base) + BigInt(index)).toString() };
-        }),
-      );
-    } catch (error) {
-      for (const call of calls) call.reject(error);
-      return;
-    }
-    calls.forEach((call, index) => {
-      call.resolve(results[index] as PublishedRecord[]);
-    });
+    return this.produce.publish(topic, placed);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -267,15 +151,14 @@ export class KafkaEventLog implements EventLog {
       await subscription.start(startAt);
     } catch (error) {
       await subscription.stop().catch(() => {});
-      throw toAppError(error, `subscribing ${options.groupId} to ${options.topics.join(", ")}`);
+      throw kafkaAppError(error, `subscribing ${options.groupId} to ${options.topics.join(", ")}`);
     }
     return subscription;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const call of this.queued.splice(0))
-      call.reject(new AppError("SERVICE_UNAVAILABLE", "the event log is closed"));
+    this.produce.rejectQueued(new AppError("SERVICE_UNAVAILABLE", "the event log is closed"));
     await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
     const clients = [this.producer, this.admin];
     this.producer = undefined;
@@ -320,7 +203,7 @@ export class KafkaEventLog implements EventLog {
         }
       }
     } catch (error) {
-      throw toAppError(error, `reading the offsets of ${options.groupId}`);
+      throw kafkaAppError(error, `reading the offsets of ${options.groupId}`);
     }
     return ends;
   }
@@ -377,183 +260,4 @@ export class KafkaEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new AppError("SERVICE_UNAVAILABLE", "the event log is closed");
   }
-}
-
-/**
- * One kafkajs consumer. A batch is committed (last handled offset + 1) only after its handler resolved; when
- * the handler throws, the partition seeks back to the batch's first offset and pauses, so the same records
- * come again and nothing after them passes.
- */
-class KafkaSubscription implements Subscription {
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private stopped: Promise<void> | undefined;
-
-  constructor(
-    private readonly consumer: Consumer,
-    private readonly options: SubscribeOptions,
-    private readonly handlerRetryDelayMs: number,
-    private readonly onStopped: () => void,
-  ) {}
-
-  /** Resolves once the consumer has joined its group and received its partitions. */
-  async start(startAt: ReadonlyMap<string, string>): Promise<void> {
-    const { consumer } = this;
-    let firstAssignment = true;
-    // Runs inside kafkajs's join, before its first fetch: a seek set here decides where that fetch starts.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      if (!firstAssignment) return;
-      firstAssignment = false;
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        for (const partition of partitions) {
-          const offset = startAt.get(`${topic}:${partition}`);
-          if (offset !== undefined) consumer.seek({ topic, partition, offset });
-        }
-      }
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, pause, isRunning, isStale }) => {
-        // Stopping, or a seek is pending: this batch is not ours to handle any more.
-        if (!isRunning() || isStale()) return;
-        const { topic, partition } = batch;
-        const records = batch.messages.map((message) => toConsumedRecord(topic, partition, message));
-        const first = records[0];
-        const last = batch.messages.at(-1);
-        if (first === undefined || last === undefined) return;
-        const recordBatch: RecordBatch = { topic, partition, records };
-        try {
-          await this.options.handle(recordBatch);
-        } catch (error) {
-          this.reportHandlerError(error, recordBatch);
-          consumer.seek({ topic, partition, offset: first.offset });
-          const resume = pause();
-          const timer = setTimeout(() => {
-            this.retryTimers.delete(timer);
-            resume();
-          }, this.handlerRetryDelayMs);
-          this.retryTimers.add(timer);
-          return;
-        }
-        // Straight to the group coordinator: `consumer.commitOffsets` silently skips the commit once a stop has
-        // begun, and a stopping subscription still commits what it finished. If this fails (a rebalance),
-        // kafkajs rejoins and the records come again: at-least-once.
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-        resolveOffset(last.offset);
-      },
-    });
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= (async () => {
-      for (const timer of this.retryTimers) clearTimeout(timer);
-      this.retryTimers.clear();
-      try {
-        // Waits for the running batch, then leaves the group so its partitions move at once.
-        await this.consumer.disconnect();
-      } finally {
-        this.onStopped();
-      }
-    })();
-    return this.stopped;
-  }
-
-  private reportHandlerError(error: unknown, batch: RecordBatch): void {
-    try {
-      this.options.onHandlerError?.(error, batch);
-    } catch {
-      // A failing error reporter must not stop redelivery.
-    }
-  }
-}
-
-function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    timestamp: Number(message.timestamp),
-    key: message.key?.toString("utf8") ?? "",
-    value: message.value === null ? new Uint8Array() : new Uint8Array(message.value),
-    headers: headersOf(message.headers),
-  };
-}
-
-/** Kafka headers may repeat a name and carry bytes; the port has one string per name: the last one wins. */
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const value = Array.isArray(raw) ? raw.at(-1) : raw;
-    if (value !== undefined) result[name] = value.toString();
-  }
-  return result;
-}
-
-/** Connects a client; a failed connection is forgotten (`forget`) so the next call tries again. */
-function connectOnce<T extends Admin | Producer>(client: T, what: string, forget: () => void): Promise<T> {
-  return client.connect().then(
-    () => client,
-    (error: unknown) => {
-      forget();
-      throw toAppError(error, `connecting ${what}`);
-    },
-  );
-}
-
-/**
- * Broker unreachable or temporarily unable -> SERVICE_UNAVAILABLE, unknown topic -> NOT_FOUND, anything else
- * -> INTERNAL_ERROR.
- */
-function toAppError(error: unknown, what: string): AppError {
-  if (isAppError(error)) return error;
-  let unreachable = false;
-  let unknownTopic = false;
-  // kafkajs wraps the last failure of a retried call in KafkaJSNumberOfRetriesExceeded (`cause`/`originalError`).
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; depth++) {
-    const { type, cause, originalError, retriable } = current as Error & {
-      type?: string;
-      originalError?: unknown;
-      retriable?: boolean;
-    };
-    // A retriable broker answer (a coordinator loading, a leader moving) is a temporary outage too.
-    if (UNREACHABLE_ERRORS.has(current.name) || retriable === true) unreachable = true;
-    if (type === "UNKNOWN_TOPIC_OR_PARTITION") unknownTopic = true;
-    current = cause ?? originalError;
-  }
-  if (unknownTopic) return new AppError("NOT_FOUND", `${what}: unknown topic`, { cause: error });
-  if (unreachable) {
-    return new AppError("SERVICE_UNAVAILABLE", `${what}: no Kafka broker could be reached`, { cause: error });
-  }
-  return new AppError("INTERNAL_ERROR", `${what} failed`, { cause: error, public: false });
-}
-
-/** kafkajs's log lines into pino at the matching level, or nothing at all without a logger. */
-function kafkajsLogging(logger: Logger | undefined) {
-  if (logger === undefined) return { logLevel: logLevel.NOTHING };
-  const child = logger.child({ component: "kafkajs" });
-  const levels: Record<string, number> = {
-    trace: logLevel.DEBUG,
-    debug: logLevel.DEBUG,
-    info: logLevel.INFO,
-    warn: logLevel.WARN,
-    error: logLevel.ERROR,
-    fatal: logLevel.ERROR,
-  };
-  return {
-    logLevel: levels[logger.level] ?? logLevel.NOTHING,
-    logCreator:
-      () =>
-      ({ namespace, level, log }: LogEntry) => {
-        const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
-        const line = { namespace, ...fields };
-        if (level === logLevel.ERROR) child.error(line, message);
-        else if (level === logLevel.WARN) child.warn(line, message);
-        else if (level === logLevel.INFO) child.info(line, message);
-        else child.debug(line, message);
-      },
-  };
 }
