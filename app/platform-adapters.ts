@@ -193,7 +193,7 @@ function openSmsSender(config: Config, logger: Logger): SmsSender | undefined {
 }
 
 /** A Redis URL without its password, for health output and logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = "***";
   return parsed.toString();

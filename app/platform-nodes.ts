@@ -18,7 +18,7 @@ import {
 export const EMBEDDED_INGEST_NODE_ID = "embedded-ingest";
 
 /** The roles this process hosts: every one when embedded (ROLE=all), else its own. */
-export const rolesOf = (config: Config): readonly NodeRole[] =>
+const rolesOf = (config: Config): readonly NodeRole[] =>
   config.role === "all" ? NODE_ROLES : [config.role as NodeRole];
 
 /** The node id a role of this process has in the registry: one per role when they share the process. */

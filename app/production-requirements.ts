@@ -21,7 +21,7 @@ export interface ProductionRequirement {
 const EVERY_ROLE = ["gateway", "ingest", "fanout", "chatmgmt"] as const;
 
 /** Shortest secret accepted in production: 32 characters of a random token carry well over 128 bits. */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 /** Values this repository itself ships (dev defaults, local compose files, test fixtures): public knowledge. */
 const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
@@ -31,7 +31,7 @@ const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
 ]);
 
 /** Why `value` is no real secret: unset, published, short, or of too few distinct characters. */
-export function weakSecretProblem(value: string | undefined): string | undefined {
+function weakSecretProblem(value: string | undefined): string | undefined {
   if (value === undefined) return "is not set";
   if (PUBLISHED_SECRETS.has(value)) return "is a published default";
   if (value.length < MIN_SECRET_LENGTH) return `is shorter than ${MIN_SECRET_LENGTH} characters`;

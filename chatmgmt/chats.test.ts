@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOPICS } from "../runtime/topics.js";
 import {
   apiClient,
   type ChatMgmtFixture,
@@ -96,8 +97,8 @@ describe.skipIf(!dynamoEndpoint || !kafka)("chat management: chats and members",
       expect(results.every((r) => r.status === 201 || r.status === 200)).toBe(true);
       const [chatId] = [...chatIds] as string[];
       await waitFor(() => eventsOf(chatId ?? "", "ChatCreated").length === 1, { what: "ChatCreated" });
-      // Let any duplicate arrive before asserting there is none.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Any duplicate has arrived once everything published with this chat's key has.
+      await fixture.settled(TOPICS.chatsCreated, chatId ?? "");
       expect(eventsOf(chatId ?? "", "ChatCreated")).toHaveLength(1);
       expect(eventsOf(chatId ?? "", "ChatCreated")[0]?.payload).toMatchObject({
         chat_id: chatId,

@@ -49,6 +49,11 @@ export interface ChatManagement {
     port: number,
     interceptors?: readonly ServerInterceptor[],
   ): Promise<RunningChatGrpc>;
+  /**
+   * Resolves once every lifecycle record raised so far (chats.created, memberships.changed) is in the event
+   * log, or was given up after its retries: what a request changed has then been announced.
+   */
+  published(): Promise<void>;
   /** Stops the gRPC server and the app, then waits for lifecycle publications still running. */
   close(): Promise<void>;
 }
@@ -175,6 +180,7 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
       logger.info({ address }, "chat management gRPC listening");
       return { port: bound };
     },
+    published: () => lifecycle.idle(),
     close: () => {
       closed ??= (async () => {
         await app.close();

@@ -72,7 +72,7 @@ export interface Principal {
 
 export const JWT_ISSUER = "messaging-platform";
 export const JWT_AUDIENCE = "messaging-api";
-export const WS_PATH = /^\/v(\d+)\/ws\/?$/;
+const WS_PATH = /^\/v(\d+)\/ws\/?$/;
 
 /** The protocol version named by the path, or undefined when the path is not a WebSocket endpoint of ours. */
 export function versionOf(path: string): number | undefined {

@@ -97,9 +97,6 @@ export type ClosingReason = keyof typeof CLOSING_REASONS;
 export const isClosingReason = (value: string): value is ClosingReason =>
   Object.hasOwn(CLOSING_REASONS, value);
 
-/** A close that follows a failure of ours during setup (protocol §3: 1011). */
-export const SERVER_ERROR_CLOSE_CODE = 1011;
-
 /** The JSON text of a frame, with the server's timestamp. */
 export function encodeFrame(frame: ServerFrame, now: number): string {
   const { type, payload } = frame;

@@ -9,7 +9,7 @@ import { assign, setup } from "xstate";
  * activation ends in `failed`; the supervisor then discards the instance, and the next message activates a
  * fresh one from the database.
  */
-export const LIFECYCLE_STATES = ["activating", "ready", "draining", "passivated", "failed"] as const;
+const LIFECYCLE_STATES = ["activating", "ready", "draining", "passivated", "failed"] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 export type LifecycleEvent =

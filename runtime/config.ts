@@ -3,7 +3,8 @@ import { z } from "zod";
 import { AppError } from "./errors.js";
 import { parseCidr } from "./http/client-address.js";
 import { DEFAULT_ACTIVATION_LEASE_MS } from "./placement/activation-recovery.js";
-import { DEFAULT_WEIGHT, MAX_WEIGHT } from "./placement/ring-config.js";
+import { DEFAULT_WEIGHT, MAX_WEIGHT, NODE_ID_PATTERN } from "./placement/ring-config.js";
+import { FANOUT_GROUP } from "./topics.js";
 
 /**
  * D16: the caps of one block (one conditional put). 50 messages: a hot chat's blocks fill at its measured
@@ -72,7 +73,7 @@ export const OPTIONS = {
   nodeId: option({
     env: "NODE_ID",
     description: "Stable name of this node in routing, liveness and logs.",
-    schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, `.`, `_`, `-` (1-64)"),
+    schema: z.string().regex(NODE_ID_PATTERN, "letters, digits, `.`, `_`, `-` (1-64)"),
     defaultLabel: "{hostname}-{pid}",
   }),
   logLevel: option({
@@ -248,7 +249,7 @@ export const OPTIONS = {
     schema: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,200}$/, "letters, digits, `.`, `_`, `-`")
-      .default("fanout-workers"),
+      .default(FANOUT_GROUP),
   }),
   fanoutDeliverTimeoutMs: option({
     env: "FANOUT_DELIVER_TIMEOUT_MS",

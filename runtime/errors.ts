@@ -22,7 +22,7 @@ export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
  * Codes of the REST API only (spec/rest-data-auth-chats.md §1): public like the protocol's codes, but never
  * sent in a WebSocket frame.
  */
-export const REST_ERROR_CODES = [
+const REST_ERROR_CODES = [
   "BAD_REQUEST",
   "VALIDATION_ERROR",
   "INVALID_OPERATION",
@@ -43,7 +43,7 @@ export type RestErrorCode = (typeof REST_ERROR_CODES)[number];
  * Codes that stay between our own processes. `NOT_OWNER`: an ingest node was asked about a chat it does not
  * own (D5); callers refresh the ring and retry. `CONFIG_INVALID`: start-up refused a configuration.
  */
-export const INTERNAL_ERROR_CODES = ["NOT_OWNER", "CONFIG_INVALID"] as const;
+const INTERNAL_ERROR_CODES = ["NOT_OWNER", "CONFIG_INVALID"] as const;
 export type InternalErrorCode = (typeof INTERNAL_ERROR_CODES)[number];
 
 export type ErrorCode = ProtocolErrorCode | RestErrorCode | InternalErrorCode;
@@ -51,7 +51,7 @@ export type ErrorCode = ProtocolErrorCode | RestErrorCode | InternalErrorCode;
 export type PublicErrorCode = ProtocolErrorCode | RestErrorCode;
 
 /** HTTP status of each code, from spec/protocol.md §6; internal codes answer as server faults. */
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_MESSAGE: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

@@ -10,7 +10,7 @@ import type { StoredMessage } from "./ports/message-store.js";
  * Event-log records (D10, spec/delivery-presence-kafka.md §4): a JSON envelope keyed by chat_id whose
  * `payload` is the event. Consumers dedupe MessagePersisted by (chat_id, sequence) (D4).
  */
-export const EVENT_TYPES = ["MessagePersisted", "MembershipChanged", "ChatCreated"] as const;
+const EVENT_TYPES = ["MessagePersisted", "MembershipChanged", "ChatCreated"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface EventEnvelope<P = unknown> {
@@ -49,7 +49,7 @@ export interface EventMeta {
 }
 
 /** A W3C-style 32-hex trace id, for events whose request carried none. */
-export const newTraceId = (): string => randomBytes(16).toString("hex");
+const newTraceId = (): string => randomBytes(16).toString("hex");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

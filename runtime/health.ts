@@ -68,7 +68,7 @@ async function probe(check: DependencyCheck, clock: Clock, timeoutMs: number): P
   }
 }
 
-export async function checkHealth(
+async function checkHealth(
   identity: HealthIdentity,
   checks: readonly DependencyCheck[],
   clock: Clock,

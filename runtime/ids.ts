@@ -14,7 +14,7 @@ export type SessionId = Brand<string, "SessionId">;
 /** Per-chat position assigned by the chat's sequencer: an integer in 1..2^53-1. */
 export type Sequence = Brand<number, "Sequence">;
 
-export const ID_PREFIXES = {
+const ID_PREFIXES = {
   chat: "chat_",
   message: "msg_",
   user: "user_",
@@ -28,7 +28,7 @@ const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const MAX_ULID_TIME = 2 ** 48 - 1;
 
 export type RandomBytes = (length: number) => Uint8Array;
-export const cryptoRandomBytes: RandomBytes = (length) => randomFillSync(new Uint8Array(length));
+const cryptoRandomBytes: RandomBytes = (length) => randomFillSync(new Uint8Array(length));
 
 /**
  * Monotonic ULIDs: within one millisecond the random part is incremented, so ids made by one generator

@@ -7,7 +7,7 @@
  */
 const M = 0x5bd1e995;
 const SEED = 0x9747b28c;
-export const PARTITION_BUCKETS = 4096;
+const PARTITION_BUCKETS = 4096;
 
 const utf8 = new TextEncoder();
 

@@ -51,7 +51,7 @@ export interface PublishHints {
 }
 
 /** Record headers of every MessagePersisted event (spec §3: `traceparent` and `message_id` travel in headers). */
-export const MESSAGE_ID_HEADER = "message_id";
+const MESSAGE_ID_HEADER = "message_id";
 
 /** The longest prefix of `messages` (ascending) that runs `from, from + 1, …`, at most `max` long. */
 function contiguousFrom(from: number, messages: readonly StoredMessage[], max: number): StoredMessage[] {

@@ -8,7 +8,7 @@ import { assign, setup } from "xstate";
  * `closing` has sent `connection_closing` and waits for the close handshake, terminating the socket when it
  * takes too long; `closed` is final and releases the routing entry. Every timer runs on the injected clock.
  */
-export const CONNECTION_STATES = ["authenticating", "established", "closing", "closed"] as const;
+const CONNECTION_STATES = ["authenticating", "established", "closing", "closed"] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** Why the server closes (spec/protocol.md §7); `client` when the client closed first. */

@@ -2,7 +2,7 @@ import { isoTime } from "../../runtime/clock.js";
 import type { ConsumedRecord, EventRecord } from "../../runtime/ports/event-log.js";
 
 /** The header counting processing attempts (spec §4: a decimal string; absent = 1). */
-export const PROCESSING_ATTEMPTS_HEADER = "x-processing-attempts";
+const PROCESSING_ATTEMPTS_HEADER = "x-processing-attempts";
 
 /** The `dead_letters` value of spec/delivery-presence-kafka.md §4. */
 export interface DeadLetter {
@@ -26,7 +26,7 @@ export interface DeadLetter {
   };
 }
 
-export function processingAttempts(record: ConsumedRecord): number {
+function processingAttempts(record: ConsumedRecord): number {
   const raw = record.headers[PROCESSING_ATTEMPTS_HEADER];
   const parsed = raw === undefined ? Number.NaN : Number.parseInt(raw, 10);
   return Number.isInteger(parsed) && parsed > 0 ? parsed : 1;

@@ -1,6 +1,6 @@
-import type { Config } from "../../runtime/config.js";
-import { FANOUT_GROUP, TOPICS } from "../../runtime/topics.js";
-import { DEFAULT_PACING, type PacingOptions } from "./pacing.js";
+import { type Config, defaultConfig } from "../../runtime/config.js";
+import { TOPICS } from "../../runtime/topics.js";
+import { type PacingOptions, pacingFromConfig } from "./pacing.js";
 
 export interface FanoutTopics {
   readonly messagesPersisted: string;
@@ -28,22 +28,6 @@ export interface FanoutOptions {
   readonly pacing: PacingOptions;
 }
 
-export const FANOUT_DEFAULTS: FanoutOptions = {
-  groupId: FANOUT_GROUP,
-  topics: {
-    messagesPersisted: TOPICS.messagesPersisted,
-    membershipsChanged: TOPICS.membershipsChanged,
-    chatsCreated: TOPICS.chatsCreated,
-    deadLetters: TOPICS.deadLetters,
-  },
-  deliverTimeoutMs: 1_000,
-  memberCacheTtlMs: 300_000,
-  memberCacheMaxChats: 10_000,
-  gatewayRefreshMs: 5_000,
-  maxDeliveriesPerCall: 1_000,
-  pacing: DEFAULT_PACING,
-};
-
 /** The worker options of a validated configuration (topic names stay those of D10). */
 export function fanoutOptionsFromConfig(
   config: Pick<
@@ -59,7 +43,7 @@ export function fanoutOptionsFromConfig(
     | "fanoutPacingLargeChatMembers"
     | "fanoutPacingLargeRatePerSec"
   >,
-): Partial<FanoutOptions> {
+): Omit<FanoutOptions, "topics"> {
   return {
     groupId: config.fanoutGroup,
     deliverTimeoutMs: config.fanoutDeliverTimeoutMs,
@@ -67,12 +51,17 @@ export function fanoutOptionsFromConfig(
     memberCacheMaxChats: config.fanoutMemberCacheMaxChats,
     gatewayRefreshMs: config.fanoutGatewayRefreshMs,
     maxDeliveriesPerCall: config.fanoutMaxDeliveriesPerCall,
-    pacing: {
-      ...DEFAULT_PACING,
-      immediateMembers: config.fanoutPacingImmediateMembers,
-      ratePerSec: config.fanoutPacingRatePerSec,
-      largeChatMembers: config.fanoutPacingLargeChatMembers,
-      largeRatePerSec: config.fanoutPacingLargeRatePerSec,
-    },
+    pacing: pacingFromConfig(config),
   };
 }
+
+/** The worker's options at the option table's defaults (runtime/config.ts) and D10's topic names. */
+export const FANOUT_DEFAULTS: FanoutOptions = {
+  topics: {
+    messagesPersisted: TOPICS.messagesPersisted,
+    membershipsChanged: TOPICS.membershipsChanged,
+    chatsCreated: TOPICS.chatsCreated,
+    deadLetters: TOPICS.deadLetters,
+  },
+  ...fanoutOptionsFromConfig(defaultConfig()),
+};

@@ -1,3 +1,5 @@
+import { type Config, defaultConfig } from "../../runtime/config.js";
+
 /**
  * Pacing of large chats (spec/planes-ops-security-testing.md §1): a message to a chat of up to
  * `immediateMembers` members goes to every online recipient at once; above that the first `immediateMembers`
@@ -14,13 +16,30 @@ export interface PacingOptions {
   readonly tickMs: number;
 }
 
-export const DEFAULT_PACING: PacingOptions = {
-  immediateMembers: 50,
-  ratePerSec: 100,
-  largeChatMembers: 200,
-  largeRatePerSec: 50,
-  tickMs: 100,
-};
+/** How often a paced chat's next slice goes out; not an option (the rates are). */
+const PACING_TICK_MS = 100;
+
+/** The pacing a configuration asks for (FANOUT_PACING_*). */
+export function pacingFromConfig(
+  config: Pick<
+    Config,
+    | "fanoutPacingImmediateMembers"
+    | "fanoutPacingRatePerSec"
+    | "fanoutPacingLargeChatMembers"
+    | "fanoutPacingLargeRatePerSec"
+  >,
+): PacingOptions {
+  return {
+    immediateMembers: config.fanoutPacingImmediateMembers,
+    ratePerSec: config.fanoutPacingRatePerSec,
+    largeChatMembers: config.fanoutPacingLargeChatMembers,
+    largeRatePerSec: config.fanoutPacingLargeRatePerSec,
+    tickMs: PACING_TICK_MS,
+  };
+}
+
+/** The option table's defaults (runtime/config.ts), the one place their numbers are written. */
+export const DEFAULT_PACING: PacingOptions = pacingFromConfig(defaultConfig());
 
 export interface Slice<T> {
   /** Wait this long after the previous slice was pushed. */

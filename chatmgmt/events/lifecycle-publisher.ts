@@ -55,6 +55,11 @@ export class LifecyclePublisher {
     });
   }
 
+  /** Resolves once every publication raised so far (and any raised meanwhile) is in the log or given up. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   /** Stops retrying and waits for the publications still running. */
   async close(): Promise<void> {
     this.closing = true;

@@ -7,7 +7,7 @@ import type { MessageRange, StoredMessage } from "../ports/message-store.js";
  * the same caller mistakes the same way. These are programming errors of the caller (edges validate client
  * input before it gets here), hence non-public INTERNAL_ERRORs.
  */
-export const MAX_READ_LIMIT = 1000;
+const MAX_READ_LIMIT = 1000;
 
 const callerError = (message: string, details: Record<string, unknown>): AppError =>
   new AppError("INTERNAL_ERROR", message, { details, public: false });

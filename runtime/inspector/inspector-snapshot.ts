@@ -23,8 +23,8 @@ export interface ActorFilter {
   readonly limit: number;
 }
 
-export const ACTOR_LIST_DEFAULT = 100;
-export const ACTOR_LIST_MAX = 1_000;
+const ACTOR_LIST_DEFAULT = 100;
+const ACTOR_LIST_MAX = 1_000;
 
 /** `?kind=&state=&key=&limit=` of the snapshot request; anything malformed is a VALIDATION_ERROR. */
 export function actorFilterOf(params: URLSearchParams, kinds: readonly ActorKind[]): ActorFilter {

@@ -177,7 +177,7 @@ export class Recordings {
   }
 }
 
-export function stepOf(record: InspectionRecord): RecordedStep {
+function stepOf(record: InspectionRecord): RecordedStep {
   return {
     timestamp: new Date(record.at).toISOString(),
     actor: { kind: record.kind, key: record.key },

@@ -17,7 +17,7 @@ import { RING_CHANGE_KINDS, type RingChange, type RingConfig } from "./ring-conf
  *
  * `kind` is add, remove, drain, activate or weight. Bodies and answers are snake_case like the REST API.
  */
-export const ADMIN_RING_PATH = "/admin/ring";
+const ADMIN_RING_PATH = "/admin/ring";
 
 export function ringAdminRoute(admin: RingAdmin, adminToken: string | undefined): Route {
   return async (request, response, requestId) => {
@@ -77,7 +77,7 @@ function authorize(request: IncomingMessage, adminToken: string | undefined): vo
   }
 }
 
-export function parseChange(body: Record<string, unknown>): RingChange {
+function parseChange(body: Record<string, unknown>): RingChange {
   const { kind, node_id: nodeId, weight } = body;
   if (typeof kind !== "string" || !(RING_CHANGE_KINDS as readonly string[]).includes(kind)) {
     throw new AppError("VALIDATION_ERROR", `kind must be one of ${RING_CHANGE_KINDS.join(", ")}`, {
@@ -113,7 +113,7 @@ const configJson = (config: RingConfig) => ({
   members: config.members.map((m) => ({ node_id: m.nodeId, weight: m.weight, state: m.state })),
 });
 
-export const statusJson = (status: RingStatus) => ({
+const statusJson = (status: RingStatus) => ({
   version: status.version,
   updated_at: status.updatedAt,
   settled: status.settled,

@@ -8,7 +8,7 @@ import type { RingMember } from "./ring-config.js";
  * default (see hash-ring.test.ts for the figures). Every process computes the same owner from the same
  * members, whatever order they are given in.
  */
-export const VNODES_PER_NODE = 160;
+const VNODES_PER_NODE = 160;
 
 export class PlacementRing {
   private readonly ring: HashRing | undefined;

@@ -56,7 +56,7 @@ export interface RingAdminOptions {
 }
 
 /** Chats examined by a plan at most: beyond this the figures come from a prefix of the table. */
-export const PLAN_CHAT_LIMIT = 200_000;
+const PLAN_CHAT_LIMIT = 200_000;
 const WRITE_ATTEMPTS = 8;
 
 /**

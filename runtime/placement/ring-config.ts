@@ -27,7 +27,7 @@ export interface RingConfig {
 export const EMPTY_RING: RingConfig = { version: 0, members: [], updatedAt: 0 };
 export const DEFAULT_WEIGHT = 100;
 export const MAX_WEIGHT = 10_000;
-const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A change an operator (or a node joining) asks for. */
 export type RingChange =

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ChatManagement, createChatManagement } from "../../chatmgmt/create-chat-management.js";
 import { dynamoChatManagementStores } from "../../chatmgmt/stores.js";
@@ -18,6 +18,7 @@ import { createLogger, type Logger } from "../../runtime/logger.js";
 import type { EventLog, Subscription } from "../../runtime/ports/event-log.js";
 import { TOPICS } from "../../runtime/topics.js";
 import { engineEndpoint, uniqueName } from "./engines.js";
+import { waitFor } from "./wait-for.js";
 
 /** One RSA key for a whole test file: generating RSA-2048 costs ~100 ms of CPU per key. */
 let sharedPem: string | undefined;
@@ -41,10 +42,19 @@ export interface ChatMgmtFixture {
   readonly closed: CloseConnectionsRequest[];
   /** Lifecycle events seen on `chats.created` and `memberships.changed` since start. */
   readonly events: EventEnvelope[];
+  /**
+   * Resolves once every lifecycle record raised so far with `key` on `topic` has reached `events`: after chat
+   * management has published all it raised, a marker record of the same key (the same partition, so behind
+   * them) is published and waited for. A test can then assert that nothing more arrived, without sleeping.
+   */
+  settled(topic: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export const dynamoEndpoint = engineEndpoint("dynamodb");
+
+/** The header of the fixture's own marker records (ChatMgmtFixture.settled). */
+const MARKER_HEADER = "x-test-marker";
 
 /**
  * Chat management on real dynalite tables of its own (unique prefix), served by the platform's HTTP server
@@ -83,6 +93,8 @@ export async function chatMgmtFixture(
       ? new InProcessEventLog({ clock })
       : new KafkaEventLog({ brokers: kafka.split(","), clientId: uniqueName("cm-test-") });
   const events: EventEnvelope[] = [];
+  /** Markers of `settled`, by id, once consumed; they are not lifecycle events and stay out of `events`. */
+  const markers = new Set<string>();
   let subscription: Subscription | undefined;
   if (options.topics !== false) {
     await eventLog.ensureTopics([
@@ -94,7 +106,11 @@ export async function chatMgmtFixture(
       topics: [TOPICS.chatsCreated, TOPICS.membershipsChanged],
       fromBeginning: kafka === undefined,
       handle: async (batch) => {
-        for (const record of batch.records) events.push(decodeEnvelope(record.value));
+        for (const record of batch.records) {
+          const marker = record.headers?.[MARKER_HEADER];
+          if (marker !== undefined) markers.add(marker);
+          else events.push(decodeEnvelope(record.value));
+        }
       },
     });
   }
@@ -129,6 +145,12 @@ export async function chatMgmtFixture(
     stores,
     closed,
     events,
+    settled: async (topic, key) => {
+      await management.published();
+      const id = randomUUID();
+      await eventLog.publish(topic, [{ key, value: new Uint8Array(), headers: { [MARKER_HEADER]: id } }]);
+      await waitFor(() => markers.has(id), { what: `the marker behind ${key}'s records on ${topic}` });
+    },
     close: async () => {
       await http.close(1000);
       await management.close();

@@ -159,7 +159,7 @@ const field = (value: unknown, key: string): unknown =>
     : undefined;
 
 /** Whether a failure is transient (network, throttling, a 5xx) rather than a fault of the request. */
-export function isUnavailable(error: unknown): boolean {
+function isUnavailable(error: unknown): boolean {
   const name = field(error, "name");
   const code = field(error, "code");
   const status = field(field(error, "$metadata"), "httpStatusCode");

@@ -35,7 +35,7 @@ export const encodeMessage = (message: StoredMessage): Item => ({
   created_at: num(message.createdAt),
 });
 
-export const decodeMessage = (item: Item): StoredMessage => ({
+const decodeMessage = (item: Item): StoredMessage => ({
   chatId: readString(item, "chat_id") as ChatId,
   sequence: readSequence(item, "sequence"),
   messageId: readString(item, "message_id") as MessageId,

@@ -24,9 +24,9 @@ import { tableName } from "./tables.js";
  * they are (they read as blocks of one); a version-2 sequencer that finds one above `indexed_through` knows a
  * version-1 node is still writing and refuses the chat.
  */
-export const STORAGE_FORMAT = 2;
+const STORAGE_FORMAT = 2;
 /** The item of `chat_counters` that records the format; no chat id starts with `#`. */
-export const FORMAT_ITEM_KEY = "#storage-format";
+const FORMAT_ITEM_KEY = "#storage-format";
 const MIGRATE_COMMAND = "npm run tables -- --migrate";
 /** Protocol §13: a client_message_id is remembered for 7 days (the sequencers' idempotencyTtlMs). */
 const IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60_000;

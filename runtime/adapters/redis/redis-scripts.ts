@@ -14,7 +14,7 @@ export type RedisConnection = Redis | string;
  * ioredis' offline queue for a reconnect that may never come. The offline queue itself stays on, so the
  * first calls after start-up wait for the connection rather than fail.
  */
-export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
+const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 1,
   connectTimeout: 1_000,
   commandTimeout: 2_000,
@@ -41,7 +41,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|MISCONF|TRYAGA
  * (refused, closed, timed out, retries exhausted) and so SERVICE_UNAVAILABLE; an error reply is our bug
  * unless it says Redis is temporarily unable. The ioredis error stays the cause, for logs.
  */
-export function redisFailure(error: unknown, operation: string): AppError {
+function redisFailure(error: unknown, operation: string): AppError {
   if (error instanceof AppError) return error;
   const isReply = error instanceof Error && error.name === "ReplyError";
   if (!isReply || UNAVAILABLE_REPLY.test(error.message)) {

@@ -67,7 +67,7 @@ export class SnsSmsSender implements SmsSender {
 }
 
 /** The port's error for an SNS failure, keeping the SDK's error (name, status, request id) as the cause. */
-export function deliveryError(error: unknown): AppError {
+function deliveryError(error: unknown): AppError {
   const name = error instanceof Error ? error.name : "";
   const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
   const status = metadata?.httpStatusCode;
