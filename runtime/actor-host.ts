@@ -248,7 +248,10 @@ export class ActorHost<M, R> {
       this.options.onCrashed?.(key);
       return;
     }
+    // Only an envelope the actor left unsettled gets an error (built then: an error captures a stack trace,
+    // which every message of every batch paid for when it was built up front).
     for (const envelope of batch) {
+      if (envelope.settled) continue;
       envelope.reject(
         new AppError("INTERNAL_ERROR", "the actor left a message unanswered", { public: false }),
       );
