@@ -19,6 +19,8 @@ export class ConnectionLimiter {
   private syncBucket: TokenBucket | undefined;
   private ackBucket: TokenBucket | undefined;
   private chatBuckets: Map<string, TokenBucket> | undefined;
+  private typingBucket: TokenBucket | undefined;
+  private typingChatBuckets: Map<string, TokenBucket> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -29,15 +31,12 @@ export class ConnectionLimiter {
   sendWaitMs(chatId: string): number {
     const { limits, clock } = this;
     this.chatBuckets ??= new Map();
-    let bucket = this.chatBuckets.get(chatId);
-    if (bucket === undefined) {
-      // Full buckets are forgotten, so a client cycling through chat ids cannot grow this map without bound.
-      if (this.chatBuckets.size >= MAX_CHAT_BUCKETS) {
-        for (const [id, candidate] of this.chatBuckets) if (candidate.isFull()) this.chatBuckets.delete(id);
-      }
-      bucket = new TokenBucket(clock, limits.sendPerChatPerSecond, limits.sendPerChatBurst);
-      this.chatBuckets.set(chatId, bucket);
-    }
+    const bucket = this.chatBucket(
+      this.chatBuckets,
+      chatId,
+      limits.sendPerChatPerSecond,
+      limits.sendPerChatBurst,
+    );
     const chatWaitMs = bucket.take();
     if (chatWaitMs > 0) return chatWaitMs;
     this.sendBucket ??= new TokenBucket(
@@ -46,6 +45,24 @@ export class ConnectionLimiter {
       limits.sendPerConnectionPerSecond,
     );
     return this.sendBucket.take();
+  }
+
+  /**
+   * Whether a `typing_start` may go on: 1/s per chat (protocol §11, no burst: an indicator lasts 10 s), then
+   * the connection's bucket over all chats. Refusals are silent and never count toward a close: clients that
+   * send one per keystroke are common and cost nothing here.
+   */
+  takeTypingStart(chatId: string): boolean {
+    const { limits, clock } = this;
+    this.typingChatBuckets ??= new Map();
+    const perChat = limits.typingStartPerChatPerSecond;
+    if (this.chatBucket(this.typingChatBuckets, chatId, perChat, 1).take() > 0) return false;
+    this.typingBucket ??= new TokenBucket(
+      clock,
+      limits.typingStartPerConnectionPerSecond,
+      limits.typingStartPerConnectionBurst,
+    );
+    return this.typingBucket.take() === 0;
   }
 
   /** The sync limit: milliseconds to wait, or 0 when admitted. */
@@ -60,6 +77,25 @@ export class ConnectionLimiter {
     const { ackPerConnectionPerSecond, ackPerConnectionBurst } = this.limits;
     this.ackBucket ??= new TokenBucket(this.clock, ackPerConnectionPerSecond, ackPerConnectionBurst);
     return this.ackBucket.take() === 0;
+  }
+
+  /** A chat's bucket in `buckets`, made on first use. */
+  private chatBucket(
+    buckets: Map<string, TokenBucket>,
+    chatId: string,
+    ratePerSecond: number,
+    burst: number,
+  ): TokenBucket {
+    let bucket = buckets.get(chatId);
+    if (bucket === undefined) {
+      // Full buckets are forgotten, so a client cycling through chat ids cannot grow this map without bound.
+      if (buckets.size >= MAX_CHAT_BUCKETS) {
+        for (const [id, candidate] of buckets) if (candidate.isFull()) buckets.delete(id);
+      }
+      bucket = new TokenBucket(this.clock, ratePerSecond, burst);
+      buckets.set(chatId, bucket);
+    }
+    return bucket;
   }
 
   /** Whether the connection already has as many requests in flight as it may. */

@@ -172,6 +172,21 @@ export class Connection implements ConnectionEffects, FrameContext, FlowListener
     return channel === undefined ? "dropped" : channel.push(frame, bytes, key);
   }
 
+  /**
+   * Sends an encoded ephemeral frame (see PushChannel.pushEphemeral); false when it was dropped: the
+   * connection is not open or its buffer is backed up. Like a reply, an idle connection whose socket has
+   * nothing waiting gets it straight away, without a buffer being made for it.
+   */
+  pushEphemeral(frame: string, bytes: number): boolean {
+    const socket = this.socket;
+    if (!this.isOpen || socket === undefined || socket.readyState !== socket.OPEN) return false;
+    if (this.channel === undefined && socket.bufferedAmount === 0) {
+      socket.send(frame);
+      return true;
+    }
+    return this.pushChannel()?.pushEphemeral(frame, bytes) ?? false;
+  }
+
   /** The push channel's signals go to the machine's `flow` region. */
   flow(signal: FlowSignal): void {
     this.actor.send({ type: signal });

@@ -6,10 +6,13 @@ import type {
   DeliverCall,
   DeliverResult,
   Delivery,
+  EphemeralPush,
+  EphemeralResult,
   GatewayApi,
 } from "../runtime/gateway-api.js";
 import type { UserId } from "../runtime/ids.js";
 import { toWireMessage } from "../runtime/message-wire.js";
+import type { GatewayRecorder } from "../runtime/metrics/recorders.js";
 import type { StoredMessage } from "../runtime/ports/message-store.js";
 import { contextOf, type FrameTraceContext } from "../runtime/tracing/propagation.js";
 import { withinSpan } from "../runtime/tracing/span-outcome.js";
@@ -25,6 +28,8 @@ export interface DelivererOptions {
   readonly tracer?: Tracer;
   /** A `session_revoked` close names a session whose tokens this gateway must refuse from now on. */
   readonly onSessionRevoked?: (sessionId: string) => void;
+  /** Counts ephemeral frames sent and dropped; absent: not counted. */
+  readonly metrics?: Pick<GatewayRecorder, "ephemeralPushed">;
 }
 
 interface Encoded {
@@ -99,6 +104,34 @@ export function createDeliverer(options: DelivererOptions): GatewayApi {
         });
         return result;
       });
+    },
+
+    async pushEphemeral(pushes: readonly EphemeralPush[]): Promise<EphemeralResult> {
+      let delivered = 0;
+      let noConnection = 0;
+      let dropped = 0;
+      const now = options.clock.now();
+      for (const push of pushes) {
+        const frame = encodeFrame(push.frame, now);
+        const bytes = Buffer.byteLength(frame, "utf8");
+        let sent = 0;
+        let refused = 0;
+        for (const userId of push.userIds) {
+          let any = false;
+          for (const connection of options.connectionsOf(userId) ?? []) {
+            if (!connection.isOpen) continue;
+            any = true;
+            if (connection.pushEphemeral(frame, bytes)) sent++;
+            else refused++;
+          }
+          if (!any) noConnection++;
+        }
+        options.metrics?.ephemeralPushed(push.frame.type, "delivered", sent);
+        options.metrics?.ephemeralPushed(push.frame.type, "dropped", refused);
+        delivered += sent;
+        dropped += refused;
+      }
+      return { delivered, noConnection, dropped };
     },
 
     async closeConnections(request: CloseConnectionsRequest): Promise<number> {

@@ -2,7 +2,7 @@ import type { CloseReason } from "../actors/connection/connection.machine.js";
 import type { Clock } from "../runtime/clock.js";
 import { isoTime } from "../runtime/clock.js";
 import { type AppError, toAppError } from "../runtime/errors.js";
-import type { ConnectionId } from "../runtime/ids.js";
+import type { ChatId, ConnectionId } from "../runtime/ids.js";
 import { type IngestApi, SYNC_MAX_LIMIT } from "../runtime/ingest-api.js";
 import type { Logger } from "../runtime/logger.js";
 import { toWireSyncMessage } from "../runtime/message-wire.js";
@@ -12,6 +12,7 @@ import { type ClientFrame, parseFrame } from "./frames.js";
 import type { Principal } from "./handshake.js";
 import type { GatewayLimits } from "./limits.js";
 import type { ServerFrame } from "./server-frames.js";
+import type { TypingFrames } from "./typing-relay.js";
 
 /** What the dispatch uses of the options every connection of a gateway shares. */
 export interface DispatchOptions {
@@ -20,6 +21,8 @@ export interface DispatchOptions {
   readonly ingest: IngestApi;
   readonly logger: Logger;
   readonly metrics: GatewayRecorder;
+  /** Typing indicators (typing-relay.ts); absent, typing frames are dropped silently (protocol: MVP-opt). */
+  readonly typing?: TypingFrames;
 }
 
 /** The connection a frame arrived on, as the dispatch sees it. */
@@ -88,10 +91,23 @@ function dispatchFrame(connection: FrameContext, principal: Principal, frame: Cl
       forwardAck(connection, principal, frame);
       return;
     case "typing_start":
+      typingStart(connection, principal, frame.chatId);
+      return;
     case "typing_stop":
-      // [MVP-opt] typing indicators are not implemented; the protocol allows dropping them silently.
+      connection.options.typing?.stop(connection, principal.userId, frame.chatId);
       return;
   }
+}
+
+/** Over 1/s per chat (protocol §11) a start is dropped silently: never answered, never closing. */
+function typingStart(connection: FrameContext, principal: Principal, chatId: ChatId): void {
+  const { typing, metrics } = connection.options;
+  if (typing === undefined) return;
+  if (!connection.limiter().takeTypingStart(chatId)) {
+    metrics.typingDropped("rate_limited");
+    return;
+  }
+  typing.start(connection, principal.userId, chatId);
 }
 
 type FrameOf<T extends ClientFrame["type"]> = Extract<ClientFrame, { type: T }>;

@@ -25,6 +25,7 @@ import { RoutingRefresher } from "./routing-refresher.js";
 import { type SessionCheck, SessionLiveness } from "./session-liveness.js";
 import { TimerQueue } from "./timer-queue.js";
 import { tracedSends } from "./traced-sends.js";
+import { GatewayTyping, type TypingDeps } from "./typing.js";
 import { type Admission, UpgradeAdmission } from "./upgrade-admission.js";
 
 /**
@@ -63,6 +64,11 @@ export interface GatewayDeps {
   readonly sessions?: SessionCheck;
   /** Proxies whose `X-Forwarded-For` names the client for the per-address cap; default: none. */
   readonly trustedProxies?: TrustedProxies;
+  /**
+   * Typing indicators (typing-relay.ts). Absent (suites of other concerns): typing frames are dropped
+   * silently, as the protocol allows.
+   */
+  readonly typing?: TypingDeps;
 }
 
 export interface Gateway {
@@ -110,6 +116,8 @@ class GatewayServer implements Gateway {
   private readonly shared: ConnectionOptions;
   private readonly metrics: GatewayRecorder;
   private readonly caps: ConnectionCaps;
+  private readonly timers: TimerQueue;
+  private readonly typing: GatewayTyping | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...deps.limits };
@@ -124,6 +132,17 @@ class GatewayServer implements Gateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.timers = new TimerQueue(deps.clock);
+    this.typing =
+      deps.typing === undefined
+        ? undefined
+        : new GatewayTyping(deps.typing, {
+            gatewayId: deps.gatewayId,
+            timers: this.timers,
+            expiryMs: this.limits.typingExpiryMs,
+            metrics: this.metrics,
+            logger: this.logger,
+          });
     this.shared = this.connectionOptions();
     this.refresher = new RoutingRefresher({
       clock: deps.clock,
@@ -160,6 +179,7 @@ class GatewayServer implements Gateway {
       onSessionRevoked: (sessionId) => sessions?.revoked(sessionId),
       ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
       connectionsOf: (userId) => this.table.ofUser(userId),
+      metrics: this.metrics,
     });
   }
 
@@ -174,6 +194,7 @@ class GatewayServer implements Gateway {
       void this.upgrade(request, socket, head, url, version);
     });
     this.refresher.start();
+    this.typing?.start();
   }
 
   connectionCount(): number {
@@ -206,7 +227,7 @@ class GatewayServer implements Gateway {
     });
     return {
       gatewayId: deps.gatewayId,
-      clock: new TimerQueue(deps.clock),
+      clock: this.timers,
       limits,
       ingest: deps.tracer === undefined ? ingest : tracedSends(ingest, deps.tracer),
       logger,
@@ -220,6 +241,7 @@ class GatewayServer implements Gateway {
         closeTimeoutMs: limits.closeTimeoutMs,
       }),
       metrics,
+      ...(this.typing === undefined ? {} : { typing: this.typing.relay }),
       ...(deps.inspect === undefined ? {} : { inspect: deps.inspect }),
     };
   }
@@ -258,6 +280,7 @@ class GatewayServer implements Gateway {
       }, graceMs);
     });
     this.onEmpty = undefined;
+    await this.typing?.stop();
     this.wss.close();
   }
 
@@ -329,6 +352,7 @@ class GatewayServer implements Gateway {
   private forget(connection: Connection): void {
     if (!this.table.remove(connection)) return;
     this.caps.released(connection);
+    this.typing?.relay.connectionGone(connection.id);
     // A client that closed first never passed through `closing`: its entry goes now.
     this.unregister(connection);
     this.onEmpty?.();

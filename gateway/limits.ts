@@ -72,6 +72,24 @@ export interface GatewayLimits {
   readonly reconnectDelayMs: number;
   /** After `connection_closing`, the socket is terminated if the close handshake takes longer than this. */
   readonly closeTimeoutMs: number;
+  /**
+   * A typing indicator ends this long after its last `typing_start` without a `typing_stop`: the recipients
+   * then get `is_typing: false` (protocol §11: 10 s).
+   */
+  readonly typingExpiryMs: number;
+  /** `typing_start` per chat per connection (protocol §11: 1/s); more are dropped silently. */
+  readonly typingStartPerChatPerSecond: number;
+  /**
+   * `typing_start` per connection over all chats: sustained rate and burst. The protocol only limits each
+   * chat; this bounds the member reads a client cycling through chat ids can cause. Over it, dropped silently.
+   */
+  readonly typingStartPerConnectionPerSecond: number;
+  readonly typingStartPerConnectionBurst: number;
+  /**
+   * Fill ratio of a connection's outbound buffer above which ephemeral frames (typing indicators) are not
+   * queued for it: they go first under backpressure, long before the slow-consumer warning level.
+   */
+  readonly ephemeralDropRatio: number;
   /** Circuit breaker on the durability plane (ADR-009): failures within the window that open it... */
   readonly breakerFailureThreshold: number;
   readonly breakerWindowMs: number;
@@ -100,6 +118,7 @@ type GatewayLimitsConfig = Pick<
   | "wsMaxConnectionsPerIp"
   | "routingRefreshMs"
   | "routingTtlMs"
+  | "wsTypingExpiryMs"
 >;
 
 /** The gateway's limits from the validated configuration. */
@@ -120,6 +139,11 @@ export function gatewayLimitsFromConfig(config: GatewayLimitsConfig): GatewayLim
     breakerFailureThreshold: 5,
     breakerWindowMs: 30_000,
     breakerOpenMs: 30_000,
+    typingStartPerChatPerSecond: 1,
+    typingStartPerConnectionPerSecond: 10,
+    typingStartPerConnectionBurst: 20,
+    ephemeralDropRatio: 0.25,
+    typingExpiryMs: config.wsTypingExpiryMs,
     heartbeatIntervalMs: config.wsHeartbeatIntervalMs,
     idleTimeoutMs: config.wsIdleTimeoutMs,
     maxFrameBytes: config.wsMaxFrameBytes,

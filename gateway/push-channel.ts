@@ -73,6 +73,17 @@ export class PushChannel {
   }
 
   /**
+   * Queues an encoded ephemeral frame (a typing indicator), unless the buffer is above `ephemeralDropRatio`:
+   * such frames are dropped first under backpressure, and silently (they are worth nothing late). One counts
+   * its bytes but no message, and is queued only well below the warning level, so it never brings a
+   * connection nearer its slow-consumer close; no flow signal is judged for it.
+   */
+  pushEphemeral(frame: string, bytes: number): boolean {
+    if (this.buffer.fill >= this.limits.ephemeralDropRatio) return false;
+    return this.buffer.reply(frame, bytes);
+  }
+
+  /**
    * Queues an encoded reply. Only the hard limit is judged here: a sync page alone may exceed the warning
    * level while a reading client takes it; the warning level is judged on pushes and as writes finish.
    */

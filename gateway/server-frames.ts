@@ -6,15 +6,17 @@ import {
   type ProtocolErrorCode,
   publicView,
 } from "../runtime/errors.js";
+import type { EphemeralFrame } from "../runtime/gateway-api.js";
 import type { WireMessage, WireSyncMessage } from "../runtime/message-wire.js";
 import type { FrameTraceContext } from "../runtime/tracing/propagation.js";
 
 /**
  * Server frames of spec/protocol.md §5. Every frame carries a server `timestamp`; replies echo the request's
- * `request_id`; pushes (`message`, `connection_closing`, `connection_established`, unsolicited `error`s)
- * never carry one.
+ * `request_id`; pushes (`message`, `connection_closing`, `connection_established`, unsolicited `error`s and
+ * the ephemeral frames of runtime/gateway-api.ts, e.g. `typing_indicator`) never carry one.
  */
 export type ServerFrame =
+  | EphemeralFrame
   | {
       readonly type: "connection_established";
       readonly payload: {

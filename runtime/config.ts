@@ -541,6 +541,12 @@ export const OPTIONS = {
       "Open WebSocket connections from one client address on one gateway, counted before the token check; more are refused with 429 `rate_limited`.",
     schema: positiveInt.default(1000),
   }),
+  wsTypingExpiryMs: option({
+    env: "WS_TYPING_EXPIRY_MS",
+    description:
+      "A typing indicator ends this long after the user's last `typing_start` without a `typing_stop`: the chat's other members then get `typing_indicator` with `is_typing: false` (protocol §11: 10 s).",
+    schema: positiveInt.default(10_000),
+  }),
   routingRefreshMs: option({
     env: "ROUTING_REFRESH_MS",
     description: "How often a gateway refreshes its connections' routing entries (D6: 10 s).",

@@ -1,4 +1,4 @@
-import type { ConnectionId, UserId } from "./ids.js";
+import type { ChatId, ConnectionId, UserId } from "./ids.js";
 import type { StoredMessage } from "./ports/message-store.js";
 
 /**
@@ -50,9 +50,42 @@ export interface CloseConnectionsRequest {
   readonly connectionId?: ConnectionId;
 }
 
+/**
+ * A server frame that is never stored and never on the event log (protocol §5 `typing_indicator`; presence and
+ * read receipts will join): it reaches the connections that are open when it is sent, or nobody. One union
+ * member per kind, as on the wire (proto `EphemeralFrame`'s oneof).
+ */
+export type EphemeralFrame = {
+  readonly type: "typing_indicator";
+  readonly payload: { readonly chat_id: ChatId; readonly user_id: UserId; readonly is_typing: boolean };
+};
+
+export type EphemeralFrameType = EphemeralFrame["type"];
+
+/** One ephemeral frame for every connection of some users. */
+export interface EphemeralPush {
+  readonly userIds: readonly UserId[];
+  readonly frame: EphemeralFrame;
+}
+
+export interface EphemeralResult {
+  /** Frames written to (or queued for) sockets. */
+  readonly delivered: number;
+  /** Recipients with no connection on this gateway. */
+  readonly noConnection: number;
+  /** Frames a backed-up connection did not get (ephemeral frames are dropped first, never retried). */
+  readonly dropped: number;
+}
+
 export interface GatewayApi {
   /** One call carries every delivery for this gateway (batched). Never retried by callers: sync heals. */
   deliver(deliveries: readonly Delivery[], call?: DeliverCall): Promise<DeliverResult>;
   /** Closes the matching connections with a `connection_closing` frame; returns how many were closed. */
   closeConnections(request: CloseConnectionsRequest): Promise<number>;
+  /**
+   * Ephemeral frames to the connections of this gateway (best effort: never retried, never stored). Kept off
+   * the message path: its own call, and a connection's push buffer never grows toward its slow-consumer close
+   * because of one.
+   */
+  pushEphemeral(pushes: readonly EphemeralPush[]): Promise<EphemeralResult>;
 }

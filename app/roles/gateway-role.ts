@@ -47,6 +47,7 @@ export function createGatewayPeers(options: {
   const local: GatewayApi = {
     deliver: (deliveries, call) => requireGateway(gateway).deliver(deliveries, call),
     closeConnections: (request) => requireGateway(gateway).closeConnections(request),
+    pushEphemeral: (pushes) => requireGateway(gateway).pushEphemeral(pushes),
   };
   const { localNodeId, internalToken } = options;
   const directory = new GatewayDirectory({
@@ -92,6 +93,12 @@ export function createGatewayRole(options: {
     peers: options.peers.directory,
     sessions: sessionCheckOf(adapters.chatManagement.sessionStore, clock),
     trustedProxies: new TrustedProxies(config.trustedProxies),
+    // Typing indicators: members from storage, dropped on membership events; recipients on any gateway.
+    typing: {
+      chatStore: adapters.chatStore,
+      router: options.peers.directory,
+      eventLog: adapters.eventLog,
+    },
     ...(tracer === undefined ? {} : { tracer }),
     inspect: options.inspector.stepped("connection"),
     metrics: options.metrics.gateway,

@@ -5,10 +5,12 @@ import type { DeliverRequest__Output } from "../../proto/generated/messaging/v1/
 import type { DeliverResponse } from "../../proto/generated/messaging/v1/DeliverResponse.js";
 import type { GatewayServiceHandlers } from "../../proto/generated/messaging/v1/GatewayService.js";
 import type { Message__Output } from "../../proto/generated/messaging/v1/Message.js";
+import type { PushEphemeralRequest__Output } from "../../proto/generated/messaging/v1/PushEphemeralRequest.js";
+import type { PushEphemeralResponse } from "../../proto/generated/messaging/v1/PushEphemeralResponse.js";
 import { messagingProto } from "../../proto/load.js";
 import { AppError } from "../errors.js";
-import type { Delivery, GatewayApi } from "../gateway-api.js";
-import type { ConnectionId, UserId } from "../ids.js";
+import type { Delivery, EphemeralPush, GatewayApi } from "../gateway-api.js";
+import { type ConnectionId, isChatId, isUserId, type UserId } from "../ids.js";
 import type { Logger } from "../logger.js";
 import { deliveryTraceparents } from "./delivery-trace.js";
 import { fromProtoMessage } from "./message-codec.js";
@@ -55,6 +57,14 @@ export function addGatewayService(
         }),
       }),
     ),
+    PushEphemeral: unaryHandler(
+      "PushEphemeral",
+      handle,
+      async (request: PushEphemeralRequest__Output): Promise<PushEphemeralResponse> => {
+        const result = await api.pushEphemeral(request.pushes.map(toEphemeralPush));
+        return { delivered: result.delivered, no_connection: result.noConnection, dropped: result.dropped };
+      },
+    ),
   };
   server.addService(messagingProto().messaging.v1.GatewayService.service, handlers);
 }
@@ -86,4 +96,33 @@ function toDelivery(
       : { excludeConnectionId: delivery.exclude_connection_id as ConnectionId }),
     ...(traceparent === undefined ? {} : { traceparent }),
   };
+}
+
+/**
+ * An ephemeral push as the wire carries it. Every id is checked: these values reach clients' sockets, so a
+ * caller's bug must fail the call (INVALID_MESSAGE), not show a client a malformed frame.
+ */
+function toEphemeralPush(push: PushEphemeralRequest__Output["pushes"][number]): EphemeralPush {
+  const userIds = push.user_ids.map((userId) => {
+    if (!isUserId(userId)) throw invalid("user_ids", "must be user ids");
+    return userId;
+  });
+  const frame = push.frame;
+  switch (frame?.frame) {
+    case "typing_indicator": {
+      const indicator = frame.typing_indicator;
+      if (indicator === null || indicator === undefined) throw invalid("typing_indicator", "is required");
+      if (!isChatId(indicator.chat_id)) throw invalid("typing_indicator.chat_id", "must be a chat id");
+      if (!isUserId(indicator.user_id)) throw invalid("typing_indicator.user_id", "must be a user id");
+      return {
+        userIds,
+        frame: {
+          type: "typing_indicator",
+          payload: { chat_id: indicator.chat_id, user_id: indicator.user_id, is_typing: indicator.is_typing },
+        },
+      };
+    }
+    case undefined:
+      throw invalid("frame", "is required (one kind of ephemeral frame)");
+  }
 }

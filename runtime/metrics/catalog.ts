@@ -66,6 +66,17 @@ const FRAME_TYPES = [
   "unknown",
 ] as const;
 
+/** Why a typing frame or indicator went nowhere (gateway/typing-relay.ts explains each). */
+const TYPING_DROP_REASONS = [
+  "rate_limited",
+  "not_a_member",
+  "not_typing",
+  "overloaded",
+  "members_unavailable",
+  "routing_unavailable",
+  "gateway_unreachable",
+] as const;
+
 export const METRICS = {
   // Connection plane.
   gatewayConnectionsActive: {
@@ -116,6 +127,27 @@ export const METRICS = {
     help: "From a send_message frame's arrival to its send_message_ack (the send-latency SLI).",
     labels: {},
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    source: "inline",
+  },
+  gatewayTypingForwardedTotal: {
+    name: "gateway_typing_forwarded_total",
+    type: "counter",
+    help: "Typing indicators the typing user's gateway sent to the chat's other members, by cause: `typing_start` (is_typing true), `typing_stop`, the expiry after the last start, or the typing connection closing (the last three false). Frames received are in gateway_messages_received_total.",
+    labels: { cause: ["start", "stop", "expired", "closed"] },
+    source: "inline",
+  },
+  gatewayTypingDroppedTotal: {
+    name: "gateway_typing_dropped_total",
+    type: "counter",
+    help: "Typing frames and indicators that went nowhere, by reason: over 1/s per chat (`rate_limited`, silent), sender not a member (answered NOT_A_MEMBER/NOT_FOUND), a stop with nothing started, too many in flight, members or routing unreadable, or a recipient's gateway unreachable (per gateway).",
+    labels: { reason: TYPING_DROP_REASONS },
+    source: "inline",
+  },
+  gatewayEphemeralPushesTotal: {
+    name: "gateway_ephemeral_pushes_total",
+    type: "counter",
+    help: "Ephemeral frames (never stored) for this gateway's connections, by type and outcome: sent, or dropped because the connection's outbound buffer was above the low threshold (they never count toward a slow-consumer close).",
+    labels: { type: ["typing_indicator"], outcome: ["delivered", "dropped"] },
     source: "inline",
   },
   securityRateLimitsTotal: {

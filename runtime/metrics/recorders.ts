@@ -14,6 +14,9 @@ export type HandshakeOutcome = Values<typeof METRICS.gatewayConnectionsTotal.lab
 export type FrameKind = Values<typeof METRICS.gatewayMessagesReceivedTotal.labels.type>;
 export type RateLimitedEndpoint = Values<typeof METRICS.securityRateLimitsTotal.labels.endpoint>;
 export type ServerCloseReason = Values<typeof METRICS.gatewayConnectionsClosedTotal.labels.reason>;
+export type TypingCause = Values<typeof METRICS.gatewayTypingForwardedTotal.labels.cause>;
+export type TypingDropReason = Values<typeof METRICS.gatewayTypingDroppedTotal.labels.reason>;
+export type EphemeralType = Values<typeof METRICS.gatewayEphemeralPushesTotal.labels.type>;
 export type PassivationReason = Values<typeof METRICS.durabilityActorPassivationsTotal.labels.reason>;
 
 export interface GatewayRecorder {
@@ -24,6 +27,11 @@ export interface GatewayRecorder {
   sendAcknowledged(seconds: number): void;
   ackForwarded(outcome: "stored" | "failed"): void;
   serverClosed(reason: ServerCloseReason): void;
+  /** A typing indicator left the typing user's gateway for the chat's other members. */
+  typingForwarded(cause: TypingCause): void;
+  typingDropped(reason: TypingDropReason): void;
+  /** Ephemeral frames for this gateway's connections: `count` sent or dropped (backed-up buffer). */
+  ephemeralPushed(type: EphemeralType, outcome: "delivered" | "dropped", count: number): void;
 }
 
 export interface DurabilityRecorder {
@@ -57,6 +65,9 @@ export const NO_GATEWAY_METRICS: GatewayRecorder = {
   sendAcknowledged: noop,
   ackForwarded: noop,
   serverClosed: noop,
+  typingForwarded: noop,
+  typingDropped: noop,
+  ephemeralPushed: noop,
 };
 export const NO_DURABILITY_METRICS: DurabilityRecorder = {
   persisted: noop,
@@ -93,6 +104,19 @@ export function gatewayRecorder(metrics: Metrics): GatewayRecorder {
   );
   const slow = metrics.metric("gatewaySlowConsumerDisconnectsTotal");
   const latency = metrics.metric("gatewaySendLatencySeconds");
+  const forwarded = metrics.metric("gatewayTypingForwardedTotal");
+  const byCause = bound(METRICS.gatewayTypingForwardedTotal.labels.cause, (cause) =>
+    forwarded.labels({ cause }),
+  );
+  const typingDrops = metrics.metric("gatewayTypingDroppedTotal");
+  const byDrop = bound(METRICS.gatewayTypingDroppedTotal.labels.reason, (reason) =>
+    typingDrops.labels({ reason }),
+  );
+  const ephemeral = metrics.metric("gatewayEphemeralPushesTotal");
+  const byEphemeral = bound(METRICS.gatewayEphemeralPushesTotal.labels.type, (type) => ({
+    delivered: ephemeral.labels({ type, outcome: "delivered" }),
+    dropped: ephemeral.labels({ type, outcome: "dropped" }),
+  }));
   return {
     handshake: (outcome) => byOutcome[outcome].inc(),
     frameReceived: (kind) => byFrame[kind].inc(),
@@ -102,6 +126,11 @@ export function gatewayRecorder(metrics: Metrics): GatewayRecorder {
     serverClosed: (reason) => {
       byReason[reason].inc();
       if (reason === "slow_consumer") slow.inc();
+    },
+    typingForwarded: (cause) => byCause[cause].inc(),
+    typingDropped: (reason) => byDrop[reason].inc(),
+    ephemeralPushed: (type, outcome, count) => {
+      if (count > 0) byEphemeral[type][outcome].inc(count);
     },
   };
 }

@@ -53,6 +53,7 @@ describe.skipIf(!dynamodb || !redisUrl)("fanout workers on the in-process event 
         return new Promise(() => {});
       },
       closeConnections: async () => 0,
+      pushEphemeral: async () => ({ delivered: 0, noConnection: 0, dropped: 0 }),
     });
     const workerA = await fixture.startWorker({ gatewayFor: stalled });
     const [gatewayA, gatewayB] = fixture.gateways as [

@@ -47,6 +47,7 @@ describe.skipIf(!dynamodb || !redisUrl || !kafka)("fanout workers when something
         return new Promise(() => {});
       },
       closeConnections: async () => 0,
+      pushEphemeral: async () => ({ delivered: 0, noConnection: 0, dropped: 0 }),
     });
     const workerA = await fixture.startWorker({ gatewayFor: stalled, options: { groupId } });
     const [gatewayA, gatewayB] = fixture.gateways as [

@@ -59,7 +59,11 @@ describe.skipIf(!dynamodb || !redisUrl)("fanout pushes to gateways", () => {
 
   it("gives up on a gateway that does not answer within the timeout, without holding the partition", async () => {
     const [gatewayA, gatewayB] = gateways();
-    const silent: GatewayApi = { deliver: () => new Promise(() => {}), closeConnections: async () => 0 };
+    const silent: GatewayApi = {
+      deliver: () => new Promise(() => {}),
+      closeConnections: async () => 0,
+      pushEphemeral: async () => ({ delivered: 0, noConnection: 0, dropped: 0 }),
+    };
     const worker = await fixture.startWorker({
       gatewayFor: (node) => (node.nodeId === gatewayA.node.nodeId ? silent : fixture.gatewayApi(node)),
       options: { deliverTimeoutMs: 500 },

@@ -244,6 +244,7 @@ describe("trace context over the internal gRPC services", () => {
         return { delivered: deliveries.length, noConnection: 0, dropped: 0 };
       },
       closeConnections: async (_request: CloseConnectionsRequest) => 0,
+      pushEphemeral: async () => ({ delivered: 0, noConnection: 0, dropped: 0 }),
     };
     const server = await startGrpcServer({
       host: "127.0.0.1",
