@@ -50,6 +50,7 @@ import {
 import { RestErrorFilter } from "./rest/error.filter.js";
 import { JwksController } from "./rest/jwks.controller.js";
 import { MessagesController } from "./rest/messages.controller.js";
+import { OpenApiController } from "./rest/openapi.controller.js";
 import { ClientIpLimits } from "./rest/rate-limit-headers.js";
 import { SessionsController } from "./rest/sessions.controller.js";
 import { UsersController } from "./rest/users.controller.js";
@@ -164,6 +165,7 @@ export class ChatManagementModule {
         MessagesController,
         SessionsController,
         JwksController,
+        OpenApiController,
         ChatServiceController,
       ],
       providers: [

@@ -41,6 +41,11 @@ export interface ChatManagement {
   /** Verifies an access token exactly as chat management does (signature, claims, expiry). */
   verifyAccessToken(token: string): Promise<AccessClaims>;
   /**
+   * The HTTP routes the NestJS app registered, as its express router holds them (`/api/v1/chats/:chatId`):
+   * what `GET /api/v1/openapi.json` must describe.
+   */
+  httpRoutes(): HttpRoute[];
+  /**
    * Serves `messaging.v1.ChatService` on the same buses (NestJS gRPC transport); port 0 = any free port.
    * `interceptors` run on every call first (the internal token check of runtime/grpc/internal-token.ts).
    */
@@ -56,6 +61,19 @@ export interface ChatManagement {
   published(): Promise<void>;
   /** Stops the gRPC server and the app, then waits for lifecycle publications still running. */
   close(): Promise<void>;
+}
+
+export interface HttpRoute {
+  /** Lower case, as in OpenAPI: `get`, `post`, ... */
+  readonly method: string;
+  readonly path: string;
+}
+
+/** What express 5 keeps of a route: one layer per registered path (middleware layers have no route). */
+interface ExpressRouter {
+  readonly stack: ReadonlyArray<{
+    readonly route?: { readonly path: string; readonly methods: Readonly<Record<string, boolean>> };
+  }>;
 }
 
 export interface ChatManagementInfo {
@@ -129,7 +147,10 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
   const adapter = new ExpressAdapter();
   // The express instance the adapter made; typed here because @types/express is not a dependency.
   const expressApp = adapter.getInstance<
-    ((request: IncomingMessage, response: ServerResponse) => void) & { disable(setting: string): void }
+    ((request: IncomingMessage, response: ServerResponse) => void) & {
+      disable(setting: string): void;
+      readonly router: ExpressRouter;
+    }
   >();
   expressApp.disable("x-powered-by");
   const app: INestApplication = await NestFactory.create(ChatManagementModule.with(parts), adapter, {
@@ -157,6 +178,14 @@ export async function createChatManagement(deps: ChatManagementDeps): Promise<Ch
       capabilities: { max_chat_members: limits.maxGroupMembers, auth_methods: ["phone_otp"] },
     }),
     verifyAccessToken: (token) => parts.accessTokens.verify(token),
+    httpRoutes: () =>
+      expressApp.router.stack.flatMap(({ route }) =>
+        route === undefined
+          ? []
+          : Object.keys(route.methods)
+              .filter((method) => route.methods[method] === true && method !== "_all")
+              .map((method) => ({ method, path: route.path })),
+      ),
     startGrpc: async (host, port, interceptors = []) => {
       if (grpcStarted) throw new Error("the chat gRPC server is already started");
       grpcStarted = true;

@@ -5,16 +5,36 @@ import { isChatId, isMessageId, isUserId } from "../runtime/ids.js";
 /** The input rules of spec §1 shared by REST and gRPC. */
 export const phoneNumber = z
   .string({ error: "phone_number is required" })
-  .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +14155550123");
+  .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +14155550123")
+  .meta({ id: "PhoneNumber", description: "An E.164 phone number.", example: "+14155550123" });
 export const otpCode = z.string({ error: "otp is required" }).regex(/^\d{6}$/, "must be 6 digits");
 export const deviceId = z
   .string({ error: "device_id is required" })
-  .regex(DEVICE_ID_PATTERN, `1-${MAX_DEVICE_ID_LENGTH} letters, digits, \`.\`, \`_\`, \`:\`, \`-\``);
+  .regex(DEVICE_ID_PATTERN, `1-${MAX_DEVICE_ID_LENGTH} letters, digits, \`.\`, \`_\`, \`:\`, \`-\``)
+  .meta({ id: "DeviceId", description: "A stable id of the client device (a UUIDv4 in practice)." });
+
+/**
+ * The prefixed ULIDs of spec §1. They are checked by `runtime/ids.ts` (a refinement, which JSON Schema cannot
+ * see), so the documents of the API (`GET /api/v1/openapi.json`) are told the same rule as a pattern.
+ */
+const prefixedUlid = (id: string, prefix: string, example: string) => ({
+  id,
+  pattern: `^${prefix}[0-9A-HJKMNP-TV-Z]{26}$`,
+  description: `\`${prefix}\` followed by a ULID.`,
+  example: `${prefix}${example}`,
+});
 export const userId = z
   .string({ error: "a user id is required" })
-  .refine(isUserId, "must be a user id (user_…)");
-export const chatId = z.string().refine(isChatId, "must be a chat id (chat_…)");
-export const messageId = z.string().refine(isMessageId, "must be a message id (msg_…)");
+  .refine(isUserId, "must be a user id (user_…)")
+  .meta(prefixedUlid("UserId", "user_", "01HQX3M6Z8V2K9W4T7R5N1B0CD"));
+export const chatId = z
+  .string()
+  .refine(isChatId, "must be a chat id (chat_…)")
+  .meta(prefixedUlid("ChatId", "chat_", "01HQX3M6Z8V2K9W4T7R5N1B0CE"));
+export const messageId = z
+  .string()
+  .refine(isMessageId, "must be a message id (msg_…)")
+  .meta(prefixedUlid("MessageId", "msg_", "01HQX3M6Z8V2K9W4T7R5N1B0CF"));
 // C0/C1 control characters and the line/paragraph separators are refused in names shown to other users
 // (spec §1: "no control chars").
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point

@@ -8,7 +8,7 @@ import { AUTH_LIMITS, CONFIG } from "../tokens.js";
 import { UnauthenticatedLimitGuard } from "./client-ip-limit.guard.js";
 
 /** The version of the REST contract (spec §2 `GET /`), not the package's: it changes with the API only. */
-const API_VERSION = "1.0.0";
+export const API_VERSION = "1.0.0";
 
 /** What a client may rely on (spec §2 `capabilities`), from the limits this deployment enforces. */
 export interface ApiCapabilities {

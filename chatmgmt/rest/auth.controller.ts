@@ -22,12 +22,13 @@ import {
 import { CurrentCaller, header, type RestRequest } from "./request.js";
 import { tokensView } from "./views.js";
 
-const requestOtpBody = z.strictObject({ phone_number: phoneNumber });
-const verifyOtpBody = z.strictObject({ phone_number: phoneNumber, otp: otpCode, device_id: deviceId });
-const refreshBody = z.strictObject({
+export const requestOtpBody = z.strictObject({ phone_number: phoneNumber });
+export const verifyOtpBody = z.strictObject({ phone_number: phoneNumber, otp: otpCode, device_id: deviceId });
+export const refreshBody = z.strictObject({
   refresh_token: z.string({ error: "refresh_token is required" }).min(1).max(200),
 });
-const logoutBody = z.strictObject({ refresh_token: z.string().max(200).optional() }).optional();
+export const logoutBody = z.strictObject({ refresh_token: z.string().max(200).optional() }).optional();
+export const devOtpQuery = z.object({ phone: phoneNumber });
 
 /**
  * `/api/v1/auth/*` (spec §3): no bearer token except on logout, so the per-IP limits of spec §1 apply
@@ -125,7 +126,7 @@ export class AuthController {
     if (!this.config.devMode || this.smsSender.lastCode === undefined) {
       throw new AppError("NOT_FOUND", "no such endpoint");
     }
-    const { phone } = parseInput(z.object({ phone: phoneNumber }), query);
+    const { phone } = parseInput(devOtpQuery, query);
     const code = this.smsSender.lastCode(phone);
     if (code === undefined) throw new AppError("NOT_FOUND", "no code was sent to this phone");
     return { data: { phone_number: phone, otp: code } };

@@ -42,19 +42,19 @@ import {
   pagination,
 } from "./views.js";
 
-const createChatBody = z.strictObject({
+export const createChatBody = z.strictObject({
   type: z.enum(["direct", "group"], { error: "must be direct or group" }),
   name: chatName.optional(),
   member_ids: z.array(userId).min(1, "at least one member").max(99, "at most 99 other members"),
 });
-const listQuery = z.object({
+export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(512).optional(),
 });
-const renameBody = z.strictObject({ name: chatName });
-const addMemberBody = z.strictObject({ user_id: userId, role: assignableRole.default("member") });
-const roleBody = z.strictObject({ role: assignableRole });
-const muteBody = z
+export const renameBody = z.strictObject({ name: chatName });
+export const addMemberBody = z.strictObject({ user_id: userId, role: assignableRole.default("member") });
+export const roleBody = z.strictObject({ role: assignableRole });
+export const muteBody = z
   .strictObject({
     duration_hours: z.number().int().min(1).max(8760, "at most 8760 hours (a year)").nullable().optional(),
   })
@@ -65,11 +65,14 @@ interface StatusResponse {
   setHeader(name: string, value: string): void;
 }
 
+/** `Idempotency-Key` of the two idempotent writes (spec §1), as the headers it is read from. */
+export const idempotencyKeyHeaders = z.object({ "idempotency-key": uuidLike.optional() });
+
 function idempotencyKey(request: RestRequest): string | undefined {
   const key = header(request, "idempotency-key");
   return key === undefined
     ? undefined
-    : parseInput(z.object({ "idempotency-key": uuidLike }), { "idempotency-key": key })["idempotency-key"];
+    : parseInput(idempotencyKeyHeaders, { "idempotency-key": key })["idempotency-key"];
 }
 
 /** Chats and membership (spec §2, §2.1, §5). */

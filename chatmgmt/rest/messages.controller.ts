@@ -12,15 +12,15 @@ import { AuthGuard } from "./auth.guard.js";
 import { CurrentCaller } from "./request.js";
 import { messageView, pagination } from "./views.js";
 
-const sequenceParam = z.coerce.number().int().min(0).max(MAX_SEQUENCE);
-const historyQuery = z.object({
+export const sequenceParam = z.coerce.number().int().min(0).max(MAX_SEQUENCE);
+export const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(512).optional(),
   direction: z.enum(["forward", "backward"], { error: "must be forward or backward" }).default("backward"),
   before_sequence: sequenceParam.optional(),
   after_sequence: sequenceParam.optional(),
 });
-const aroundQuery = z.object({ context: z.coerce.number().int().min(0).max(50).default(25) });
+export const aroundQuery = z.object({ context: z.coerce.number().int().min(0).max(50).default(25) });
 
 /** History (spec §2.2): messages are sent only over WebSocket. */
 @Controller("api/v1/chats/:chatId/messages")

@@ -30,16 +30,18 @@ import { AuthGuard } from "./auth.guard.js";
 import { CurrentCaller } from "./request.js";
 import { sessionView } from "./views.js";
 
-const sessionId = z.string().regex(/^sess_[0-9A-Z]{26}$/, "must be a session id (sess_…)");
-const revokeAllQuery = z.object({ include_current: z.enum(["true", "false"]).default("false") });
-const deliveryQuery = z.object({
+export const sessionId = z.string().regex(/^sess_[0-9A-Z]{26}$/, "must be a session id (sess_…)");
+export const revokeAllQuery = z.object({ include_current: z.enum(["true", "false"]).default("false") });
+export const deliveryQuery = z.object({
   chat_ids: z
     .string()
     .transform((text) => text.split(",").filter((part) => part !== ""))
     .pipe(z.array(chatId).min(1).max(50, "at most 50 chat ids"))
     .optional(),
 });
-const deliveryBody = z.strictObject({ last_acked_sequence: z.number().int().min(1).max(MAX_SEQUENCE) });
+export const deliveryBody = z.strictObject({
+  last_acked_sequence: z.number().int().min(1).max(MAX_SEQUENCE),
+});
 
 /** Sessions (spec §3.3) and delivery state (spec §2). */
 @Controller("api/v1")

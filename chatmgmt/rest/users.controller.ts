@@ -12,8 +12,8 @@ import { AuthGuard } from "./auth.guard.js";
 import { CurrentCaller } from "./request.js";
 import { publicUserView, userView } from "./views.js";
 
-const patchMeBody = z.strictObject({ display_name: displayName.optional() });
-const lookupBody = z.strictObject({
+export const patchMeBody = z.strictObject({ display_name: displayName.optional() });
+export const lookupBody = z.strictObject({
   phone_numbers: z.array(phoneNumber).min(1, "at least one number").max(100, "at most 100 numbers"),
 });
 
